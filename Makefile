@@ -1,0 +1,93 @@
+# kvmini: make builds ./kvmini; make check runs every test; make asan runs
+# the suite under ASan+UBSan. See README.md.
+CC ?= gcc
+BUILD ?= build
+CFLAGS ?= -O2 -g
+WARNINGS = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+KVMINI_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARNINGS) -I. $(CFLAGS) $(EXTRA_CFLAGS)
+LDLIBS = -lpthread
+
+CORE_SRCS = util.c memory.c console.c cli.c vm.c vcpu.c \
+	kvm/kvm.c \
+	arch/x86/boot.c arch/x86/pvh.c arch/x86/bzimage.c arch/x86/cpu.c arch/x86/acpi.c \
+	devices/bus.c devices/serial.c devices/i8042.c devices/acpi_pm.c \
+	devices/debug_exit.c devices/boot_marker.c
+SRCS = main.c $(CORE_SRCS)
+OBJS = $(SRCS:%.c=$(BUILD)/%.o)
+CORE_OBJS = $(CORE_SRCS:%.c=$(BUILD)/%.o)
+
+UNIT_SRCS = $(wildcard tests/unit/test_*.c)
+UNIT_BIN = $(BUILD)/unit-tests
+
+PROBE_DIR = $(BUILD)/probe
+PROBE_CFLAGS = -std=c11 -O2 -g -ffreestanding -fno-pic -fno-pie -fno-stack-protector \
+	-fno-asynchronous-unwind-tables -mno-red-zone -mgeneral-regs-only -mcmodel=small \
+	-fno-builtin -nostdlib -Wall -Wextra -Werror -Wno-cast-function-type
+PROBE_SRCS = guest/probe/entry.S guest/probe/probe.c guest/probe/lib.c
+PROBES = $(PROBE_DIR)/probe.elf $(PROBE_DIR)/probe.bzImage
+
+.PHONY: all check unit asan probes guest clean format format-check bench
+
+all: kvmini
+
+kvmini: $(BUILD)/kvmini
+	cp $< $@
+
+$(BUILD)/kvmini: $(OBJS)
+	$(CC) $(KVMINI_CFLAGS) -o $@ $^ $(LDLIBS) $(LDFLAGS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(KVMINI_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(UNIT_BIN): $(UNIT_SRCS) $(CORE_OBJS) tests/unit/stubs.c
+	$(CC) $(KVMINI_CFLAGS) -Wno-missing-prototypes -o $@ $^ -lcmocka $(LDLIBS) $(LDFLAGS)
+
+# Probe guests: freestanding, linked at 1 MiB, booted via PVH or bzImage.
+$(PROBE_DIR)/%.o: guest/probe/%.S
+	@mkdir -p $(dir $@)
+	gcc $(PROBE_CFLAGS) -c -o $@ $<
+$(PROBE_DIR)/%.o: guest/probe/%.c guest/probe/probe.h
+	@mkdir -p $(dir $@)
+	gcc $(PROBE_CFLAGS) -c -o $@ $<
+$(PROBE_DIR)/probe.elf: $(PROBE_DIR)/entry.o $(PROBE_DIR)/probe.o $(PROBE_DIR)/lib.o guest/probe/probe.ld
+	ld -m elf_x86_64 -nostdlib -static -z noexecstack --no-warn-rwx-segments \
+		-T guest/probe/probe.ld -o $@ $(filter %.o,$^)
+$(PROBE_DIR)/mkbzimage: guest/probe/mkbzimage.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -O2 -Wall -Wextra -Werror -o $@ $<
+$(PROBE_DIR)/probe.bzImage: $(PROBE_DIR)/probe.elf $(PROBE_DIR)/mkbzimage
+	objcopy -O binary $< $(PROBE_DIR)/probe.bin
+	$(PROBE_DIR)/mkbzimage $(PROBE_DIR)/probe.bin \
+		$$(( 0x$$(nm $< | awk '$$3 == "_end" { print $$1 }') - 0x100000 )) $@
+
+probes: $(PROBES)
+
+unit: $(UNIT_BIN)
+	$(UNIT_BIN)
+
+check: kvmini $(UNIT_BIN) $(PROBES)
+	KVMINI=./kvmini UNIT=$(UNIT_BIN) PROBES=$(PROBE_DIR) tests/run.sh
+
+asan:
+	$(MAKE) BUILD=build/asan EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+		LDFLAGS="-fsanitize=address,undefined" build/asan/kvmini build/asan/unit-tests build/asan/probe/probe.elf build/asan/probe/probe.bzImage
+	KVMINI=build/asan/kvmini UNIT=build/asan/unit-tests PROBES=build/asan/probe \
+		ASAN_OPTIONS=detect_leaks=1 tests/run.sh
+
+guest:
+	guest/build.sh all
+
+bench: kvmini $(PROBES)
+	bench/boot.sh
+
+format:
+	clang-format -i $(SRCS) $(wildcard */*.h */*/*.h *.h) $(UNIT_SRCS) tests/unit/stubs.c
+
+format-check:
+	clang-format --dry-run --Werror $(SRCS) $(wildcard */*.h */*/*.h *.h) $(UNIT_SRCS) tests/unit/stubs.c
+
+clean:
+	rm -rf build kvmini
+
+-include $(OBJS:.o=.d)

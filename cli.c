@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arch/x86/layout.h"
+#include "cli.h"
+#include "util.h"
+
+void cli_usage(FILE *out)
+{
+	fputs("usage: kvmini run --kernel FILE [--initrd FILE] [--cmdline STR]\n"
+	      "                  [--cpus N] [--memory SIZE] [--reboot exit|restart]\n"
+	      "       kvmini run --demo\n"
+	      "       kvmini --version\n"
+	      "\n"
+	      "  --kernel FILE     ELF vmlinux with a PVH note, or a bzImage\n"
+	      "  --initrd FILE     initial ramdisk\n"
+	      "  --cmdline STR     kernel command line\n"
+	      "  --cpus N          vCPUs, 1-64 (default 1)\n"
+	      "  --memory SIZE     guest RAM: 512 or 512M (MiB), 2G (default 256M)\n"
+	      "  --reboot ACTION   on guest reboot: exit (status 8) or restart\n"
+	      "  --demo            boot the guest kit from guest/build.sh\n"
+	      "\n"
+	      "Console: the guest's serial port is stdin/stdout; Ctrl-A x quits.\n",
+	      out);
+}
+
+static int bad(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "kvmini: error: ");
+	fprintf(stderr, fmt, arg);
+	fputc('\n', stderr);
+	return EXIT_BAD_INPUT;
+}
+
+int cli_parse_run(int argc, char **argv, struct run_options *opts)
+{
+	static const struct option longopts[] = {
+		{ "kernel", required_argument, NULL, 'k' },
+		{ "initrd", required_argument, NULL, 'i' },
+		{ "cmdline", required_argument, NULL, 'c' },
+		{ "cpus", required_argument, NULL, 'n' },
+		{ "memory", required_argument, NULL, 'm' },
+		{ "reboot", required_argument, NULL, 'r' },
+		{ "demo", no_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	memset(opts, 0, sizeof(*opts));
+	opts->vm.cpus = 1;
+	opts->vm.mem_size = DEFAULT_MEM_SIZE;
+	opts->vm.cmdline = "";
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+		char *end;
+		unsigned long n;
+
+		switch (c) {
+		case 'k':
+			opts->vm.kernel = optarg;
+			break;
+		case 'i':
+			opts->vm.initrd = optarg;
+			break;
+		case 'c':
+			opts->vm.cmdline = optarg;
+			break;
+		case 'n':
+			errno = 0;
+			n = strtoul(optarg, &end, 10);
+			if (errno || end == optarg || *end || *optarg == '-')
+				return bad("--cpus '%s' is not a number", optarg);
+			if (n < 1 || n > MAX_VCPUS)
+				return bad("--cpus %s is out of range: kvmini supports 1-64 vCPUs",
+					   optarg);
+			opts->vm.cpus = n;
+			break;
+		case 'm':
+			if (parse_size(optarg, &opts->vm.mem_size))
+				return bad("--memory '%s' is not a size (try 512M or 2G)", optarg);
+			if (opts->vm.mem_size < MIN_RAM_SIZE)
+				return bad("--memory %s is too small: at least 4M is needed",
+					   optarg);
+			if (opts->vm.mem_size > (1ULL << 40))
+				return bad("--memory %s is too large: at most 1T", optarg);
+			if (opts->vm.mem_size % 4096)
+				return bad("--memory %s is not a whole number of 4K pages",
+					   optarg);
+			break;
+		case 'r':
+			if (!strcmp(optarg, "exit"))
+				opts->vm.on_reboot = REBOOT_EXIT;
+			else if (!strcmp(optarg, "restart"))
+				opts->vm.on_reboot = REBOOT_RESTART;
+			else
+				return bad("--reboot '%s': use exit or restart", optarg);
+			break;
+		case 'd':
+			opts->demo = true;
+			break;
+		case 'h':
+			cli_usage(stdout);
+			exit(0);
+		case ':':
+			return bad("%s needs a value", argv[optind - 1]);
+		default:
+			return bad("unknown option '%s' (see kvmini --help)", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return bad("unexpected argument '%s'", argv[optind]);
+	if (!opts->vm.kernel && !opts->demo)
+		return bad("%s", "no kernel given: use --kernel FILE (or --demo)");
+	return 0;
+}

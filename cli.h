@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef KVMINI_CLI_H
+#define KVMINI_CLI_H
+
+#include <stdbool.h>
+
+#include "vm.h"
+
+#define DEFAULT_MEM_SIZE (256ULL << 20)
+
+struct run_options {
+	struct vm_config vm;
+	bool demo;
+};
+
+/*
+ * Parses the arguments of "kvmini run". Returns 0, or EXIT_BAD_INPUT after
+ * printing a one-line error naming the bad option.
+ */
+int cli_parse_run(int argc, char **argv, struct run_options *opts);
+
+void cli_usage(FILE *out);
+
+#endif

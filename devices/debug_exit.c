@@ -1,0 +1,26 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Test exit device at port 0xf4, compatible with QEMU's isa-debug-exit: a
+ * write of v ends the VM with status (v << 1) | 1, so the same probe guest
+ * reports the same result under kvmini and under QEMU.
+ */
+#include "util.h"
+#include "vm.h"
+
+#define DEBUG_EXIT_PORT 0xf4
+
+static void debug_exit_write(void *dev, uint64_t offset, const uint8_t *data, uint32_t size)
+{
+	(void)offset;
+	vm_request_exit(dev, ((load_le(data, size) << 1) | 1) & 0xff);
+}
+
+static const struct device_ops debug_exit_ops = {
+	.name = "debug-exit",
+	.write = debug_exit_write,
+};
+
+int debug_exit_init(struct vm *vm)
+{
+	return bus_register(&vm->pio, DEBUG_EXIT_PORT, 4, &debug_exit_ops, vm);
+}

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef KVMINI_SERIAL_H
+#define KVMINI_SERIAL_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "devices/bus.h"
+
+#define SERIAL_COM1_PORT 0x3f8
+#define SERIAL_COM1_IRQ 4
+#define SERIAL_RX_FIFO 1024
+
+struct vm;
+
+/* An 8250/16550A UART: transmit goes straight to out_fd. */
+struct serial {
+	pthread_mutex_t lock;
+	struct vm *vm;
+	unsigned int irq;
+	int out_fd;
+	int irq_level;
+	uint8_t ier, lcr, mcr, scr, fcr, dll, dlm;
+	int thri_pending;
+	uint8_t rx[SERIAL_RX_FIFO];
+	size_t rx_head, rx_count;
+	uint64_t rx_dropped;
+};
+
+extern const struct device_ops serial_ops;
+void serial_setup(struct serial *s, struct vm *vm, int out_fd, unsigned int irq);
+
+#endif

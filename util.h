@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef KVMINI_UTIL_H
+#define KVMINI_UTIL_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+/*
+ * Process exit codes. Odd values 1..127 are reserved for the test device,
+ * which mirrors QEMU's isa-debug-exit: a guest write of v exits with
+ * (v << 1) | 1, so one probe guest gives the same status under both VMMs.
+ */
+enum kvmini_exit {
+	EXIT_POWEROFF = 0,
+	EXIT_BAD_INPUT = 2, /* bad argument, kernel, initrd or config */
+	EXIT_HOST_ERROR = 4, /* a host syscall failed */
+	EXIT_NO_KVM = 6, /* /dev/kvm missing, inaccessible or lacking a capability */
+	EXIT_REBOOT = 8, /* guest asked for a reset (default --reboot=exit) */
+	EXIT_CRASH = 10, /* triple fault, KVM internal error or failed entry */
+	EXIT_QUIT = 12, /* the user typed the console escape (Ctrl-A x) */
+};
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define ALIGN_UP(x, a) (((x) + ((a)-1)) & ~((uint64_t)(a)-1))
+#define ALIGN_DOWN(x, a) ((x) & ~((uint64_t)(a)-1))
+#define KiB (1024ULL)
+#define MiB (1024ULL * KiB)
+#define GiB (1024ULL * MiB)
+
+void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Reads a whole file; NULL with a logged error naming @what on failure. */
+uint8_t *read_file(const char *path, const char *what, size_t *len);
+
+/* Nanoseconds of CLOCK_MONOTONIC. */
+uint64_t now_ns(void);
+
+/* Parses "512", "512M", "2G", "1024K" into bytes; -1 when malformed. */
+int parse_size(const char *s, uint64_t *bytes);
+
+#endif

@@ -1,0 +1,307 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "arch/x86/cpu.h"
+#include "arch/x86/layout.h"
+#include "console.h"
+#include "util.h"
+#include "vm.h"
+
+/* Every device of the base machine; adding one touches only this table. */
+static int (*const device_inits[])(struct vm *) = {
+	serial_init, i8042_init, acpi_pm_init, debug_exit_init, boot_marker_init,
+};
+
+void vm_request_exit(struct vm *vm, int code)
+{
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&vm->lock);
+	if (vm->exit_code < 0) {
+		vm->exit_code = code;
+		/* The requesting vCPU must not run the guest one more time. */
+		__atomic_store_n(&vm->stopping, true, __ATOMIC_RELEASE);
+		if (write(vm->exit_event_fd, &one, sizeof(one)) < 0)
+			abort(); /* an eventfd write cannot fail short of a bug */
+	}
+	pthread_mutex_unlock(&vm->lock);
+}
+
+void vm_irq_line(struct vm *vm, unsigned int irq, int level)
+{
+	if (kvm_irq_line(&vm->kvm, irq, level) < 0)
+		log_warn("KVM_IRQ_LINE %u: %s", irq, strerror(errno));
+}
+
+int vm_add_acpi_device(struct vm *vm, const struct acpi_device *dev)
+{
+	if (vm->nacpi_devices == MAX_ACPI_DEVICES) {
+		log_error("too many ACPI devices");
+		return -1;
+	}
+	vm->acpi_devices[vm->nacpi_devices++] = *dev;
+	return 0;
+}
+
+void *vm_alloc_device(struct vm *vm, size_t size)
+{
+	void *p;
+
+	if (vm->nowned == MAX_OWNED)
+		return NULL;
+	p = calloc(1, size);
+	if (p)
+		vm->owned[vm->nowned++] = p;
+	return p;
+}
+
+void vm_boot_marker(struct vm *vm)
+{
+	(void)vm;
+	log_info("boot marker: %.3f ms since start", (now_ns() - kvmini_start_ns) / 1e6);
+}
+
+static int setup_memory(struct vm *vm)
+{
+	uint64_t high = vm->ram.size - vm->ram.low_size;
+
+	if (kvm_set_memory(&vm->kvm, 0, 0, vm->ram.low_size, vm->ram.host))
+		return -1;
+	if (high && kvm_set_memory(&vm->kvm, 1, MMIO_HOLE_END, high,
+				   vm->ram.host + vm->ram.low_size))
+		return -1;
+	return 0;
+}
+
+static int setup_acpi(struct vm *vm)
+{
+	struct acpi_config config = {
+		.ncpus = vm->ncpus,
+		.devices = vm->acpi_devices,
+		.ndevices = vm->nacpi_devices,
+	};
+	uint8_t *tables = gpa_to_host(&vm->ram, ACPI_TABLES_ADDR, ACPI_TABLES_SIZE);
+
+	if (!tables || !acpi_build(tables, ACPI_TABLES_SIZE, ACPI_TABLES_ADDR, &config)) {
+		log_error("ACPI tables do not fit in %llu bytes",
+			  (unsigned long long)ACPI_TABLES_SIZE);
+		return -1;
+	}
+	return 0;
+}
+
+static int setup_vcpus(struct vm *vm)
+{
+	struct kvm_cpuid2 *supported = kvm_supported_cpuid(&vm->kvm);
+	size_t cpuid_size;
+	struct kvm_cpuid2 *cpuid;
+	int ret = -1;
+
+	if (!supported)
+		return -1;
+	cpuid_size = sizeof(*supported) + supported->nent * sizeof(supported->entries[0]);
+	cpuid = malloc(cpuid_size);
+	if (!cpuid)
+		goto out;
+	for (unsigned int i = 0; i < vm->ncpus; i++) {
+		struct vcpu *vcpu = &vm->vcpus[i];
+
+		vcpu->vm = vm;
+		vcpu->index = i;
+		vcpu->fd = kvm_create_vcpu(&vm->kvm, i, &vcpu->run);
+		if (vcpu->fd < 0)
+			goto out;
+		memcpy(cpuid, supported, cpuid_size);
+		x86_cpuid_for_vcpu(cpuid, i, vm->ncpus);
+		if (x86_init_vcpu(vcpu->fd, cpuid))
+			goto out;
+	}
+	ret = 0;
+out:
+	free(cpuid);
+	free(supported);
+	return ret;
+}
+
+int vm_create(struct vm *vm, const struct vm_config *config, const uint8_t *kernel,
+	      size_t kernel_len, const uint8_t *initrd, size_t initrd_len)
+{
+	struct boot_args args = {
+		.kernel = kernel,
+		.kernel_len = kernel_len,
+		.initrd = initrd,
+		.initrd_len = initrd_len,
+		.cmdline = config->cmdline ? config->cmdline : "",
+		.rsdp_addr = ACPI_TABLES_ADDR,
+	};
+	struct boot_setup setup;
+	int ret;
+
+	memset(vm, 0, sizeof(*vm));
+	vm->config = config;
+	vm->ncpus = config->cpus;
+	vm->exit_code = -1;
+	vm->ram.fd = -1;
+	vm->kvm.sys_fd = vm->kvm.vm_fd = -1;
+	vm->pio.name = "I/O port";
+	vm->mmio.name = "MMIO";
+	for (unsigned int i = 0; i < MAX_VCPUS; i++)
+		vm->vcpus[i].fd = -1;
+	pthread_mutex_init(&vm->lock, NULL);
+	vm->exit_event_fd = eventfd(0, EFD_CLOEXEC);
+	if (vm->exit_event_fd < 0) {
+		log_error("eventfd: %s", strerror(errno));
+		return EXIT_HOST_ERROR;
+	}
+
+	ret = kvm_open(&vm->kvm, config->kvm_device ? config->kvm_device : "/dev/kvm");
+	if (ret)
+		return ret;
+	if (vm->ncpus > (unsigned int)vm->kvm.max_vcpus) {
+		log_error("--cpus %u: this host's KVM allows at most %d vCPUs", vm->ncpus,
+			  vm->kvm.max_vcpus);
+		return EXIT_BAD_INPUT;
+	}
+	if (guest_ram_create(&vm->ram, config->mem_size) || setup_memory(vm))
+		return EXIT_HOST_ERROR;
+	for (size_t i = 0; i < ARRAY_SIZE(device_inits); i++)
+		if (device_inits[i](vm))
+			return EXIT_HOST_ERROR;
+	if (setup_acpi(vm))
+		return EXIT_HOST_ERROR;
+	if (x86_load_kernel(&vm->ram, &args, &setup))
+		return EXIT_BAD_INPUT;
+	if (setup_vcpus(vm) || x86_init_boot_cpu(vm->vcpus[0].fd, &vm->ram, &setup))
+		return EXIT_HOST_ERROR;
+	return 0;
+}
+
+static void stop_vcpus(struct vm *vm)
+{
+	struct timespec deadline;
+
+	__atomic_store_n(&vm->stopping, true, __ATOMIC_RELEASE);
+	for (unsigned int i = 0; i < vm->ncpus; i++)
+		if (vm->vcpus[i].running)
+			vcpu_kick(&vm->vcpus[i]);
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += 5;
+	for (unsigned int i = 0; i < vm->ncpus; i++) {
+		if (!vm->vcpus[i].running)
+			continue;
+		/* A vCPU that will not stop must not keep the process alive. */
+		if (pthread_timedjoin_np(vm->vcpus[i].thread, NULL, &deadline)) {
+			log_error("vCPU %u did not stop; exiting anyway", i);
+			console_restore();
+			_exit(EXIT_HOST_ERROR);
+		}
+		vm->vcpus[i].running = false;
+	}
+}
+
+/* Blocks the signals the main loop takes through signalfd, in every thread. */
+static int block_signals(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
+	signal(SIGPIPE, SIG_IGN);
+	if (pthread_sigmask(SIG_BLOCK, &set, NULL))
+		return -1;
+	sigdelset(&set, SIGUSR1);
+	return signalfd(-1, &set, SFD_CLOEXEC);
+}
+
+int vm_run(struct vm *vm)
+{
+	struct console_filter filter = { 0 };
+	struct pollfd fds[3];
+	int signal_fd = block_signals();
+	int code;
+
+	if (signal_fd < 0) {
+		log_error("signalfd: %s", strerror(errno));
+		return EXIT_HOST_ERROR;
+	}
+	for (unsigned int i = 0; i < vm->ncpus; i++) {
+		int err = pthread_create(&vm->vcpus[i].thread, NULL, vcpu_thread, &vm->vcpus[i]);
+
+		if (err) {
+			log_error("starting vCPU %u: %s", i, strerror(err));
+			vm_request_exit(vm, EXIT_HOST_ERROR);
+			break;
+		}
+		vm->vcpus[i].running = true;
+	}
+	fds[0] = (struct pollfd){ .fd = vm->exit_event_fd, .events = POLLIN };
+	fds[1] = (struct pollfd){ .fd = signal_fd, .events = POLLIN };
+	fds[2] = (struct pollfd){ .fd = STDIN_FILENO, .events = POLLIN };
+	while (!(fds[0].revents & POLLIN)) {
+		if (poll(fds, 3, -1) < 0 && errno != EINTR) {
+			log_error("poll: %s", strerror(errno));
+			vm_request_exit(vm, EXIT_HOST_ERROR);
+			break;
+		}
+		if (fds[1].revents & POLLIN) {
+			struct signalfd_siginfo si;
+
+			if (read(signal_fd, &si, sizeof(si)) == sizeof(si)) {
+				log_info("stopping on signal %u", si.ssi_signo);
+				vm_request_exit(vm, 128 + si.ssi_signo);
+			}
+		}
+		if (fds[2].revents & (POLLIN | POLLHUP | POLLERR)) {
+			uint8_t in[256], out[512];
+			ssize_t n = read(STDIN_FILENO, in, sizeof(in));
+			long m;
+
+			if (n <= 0) {
+				fds[2].fd = -1; /* EOF: the guest keeps running */
+				continue;
+			}
+			m = console_filter(&filter, in, n, out);
+			if (m < 0)
+				vm_request_exit(vm, EXIT_QUIT);
+			else if (m)
+				serial_receive(vm->serial, out, m);
+		}
+	}
+	stop_vcpus(vm);
+	close(signal_fd);
+	pthread_mutex_lock(&vm->lock);
+	code = vm->exit_code;
+	pthread_mutex_unlock(&vm->lock);
+	return code;
+}
+
+void vm_destroy(struct vm *vm)
+{
+	for (unsigned int i = 0; i < vm->ncpus; i++) {
+		if (vm->vcpus[i].fd < 0)
+			continue;
+		munmap(vm->vcpus[i].run, vm->kvm.run_size);
+		close(vm->vcpus[i].fd);
+	}
+	kvm_close(&vm->kvm);
+	guest_ram_destroy(&vm->ram);
+	for (int i = 0; i < vm->nowned; i++)
+		free(vm->owned[i]);
+	if (vm->exit_event_fd >= 0)
+		close(vm->exit_event_fd);
+	pthread_mutex_destroy(&vm->lock);
+}

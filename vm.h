@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef KVMINI_VM_H
+#define KVMINI_VM_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "arch/x86/acpi.h"
+#include "arch/x86/boot.h"
+#include "devices/bus.h"
+#include "kvm/kvm.h"
+#include "memory.h"
+
+#define MAX_VCPUS 64
+#define MAX_ACPI_DEVICES 16
+#define MAX_OWNED 32
+
+enum reboot_action {
+	REBOOT_EXIT,
+	REBOOT_RESTART,
+};
+
+struct vm_config {
+	const char *kernel;
+	const char *initrd;
+	const char *cmdline;
+	unsigned int cpus;
+	uint64_t mem_size;
+	enum reboot_action on_reboot;
+	const char *kvm_device;
+};
+
+struct vm;
+
+struct vcpu {
+	struct vm *vm;
+	int index;
+	int fd;
+	struct kvm_run *run;
+	pthread_t thread;
+	bool running;
+};
+
+struct vm {
+	const struct vm_config *config;
+	struct kvm kvm;
+	struct guest_ram ram;
+	struct bus pio;
+	struct bus mmio;
+	unsigned int ncpus;
+	struct vcpu vcpus[MAX_VCPUS];
+	struct acpi_device acpi_devices[MAX_ACPI_DEVICES];
+	int nacpi_devices;
+	struct serial *serial;
+	void *owned[MAX_OWNED];
+	int nowned;
+
+	pthread_mutex_t lock;
+	int exit_code; /* -1 while running; first request wins */
+	bool stopping;
+	int exit_event_fd;
+	char crash_report[2048];
+	uint64_t start_ns;
+};
+
+/* Builds the whole machine; returns 0 or an EXIT_* code. */
+int vm_create(struct vm *vm, const struct vm_config *config, const uint8_t *kernel,
+	      size_t kernel_len, const uint8_t *initrd, size_t initrd_len);
+/* Runs until the guest or the user ends it; returns the exit code. */
+int vm_run(struct vm *vm);
+void vm_destroy(struct vm *vm);
+
+/* For devices. */
+void vm_request_exit(struct vm *vm, int code);
+void vm_irq_line(struct vm *vm, unsigned int irq, int level);
+int vm_add_acpi_device(struct vm *vm, const struct acpi_device *dev);
+void *vm_alloc_device(struct vm *vm, size_t size);
+void vm_boot_marker(struct vm *vm);
+
+/* The vCPU thread body, in vcpu.c. */
+void *vcpu_thread(void *arg);
+void vcpu_kick(struct vcpu *vcpu);
+
+/* Legacy devices, each in devices/. */
+int serial_init(struct vm *vm);
+int i8042_init(struct vm *vm);
+int acpi_pm_init(struct vm *vm);
+int debug_exit_init(struct vm *vm);
+int boot_marker_init(struct vm *vm);
+
+/* Console input for the serial port, from the main thread. */
+void serial_receive(struct serial *serial, const uint8_t *data, size_t len);
+
+extern uint64_t kvmini_start_ns;
+
+#endif
