@@ -126,6 +126,11 @@ int parse_size(const char *s, uint64_t *bytes)
 		mult = GiB;
 		end++;
 		break;
+	case 't':
+	case 'T':
+		mult = 1024 * GiB;
+		end++;
+		break;
 	default:
 		return -1;
 	}

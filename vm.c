@@ -15,6 +15,7 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/layout.h"
 #include "console.h"
+#include "devices/serial.h"
 #include "util.h"
 #include "vm.h"
 

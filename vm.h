@@ -89,9 +89,6 @@ int acpi_pm_init(struct vm *vm);
 int debug_exit_init(struct vm *vm);
 int boot_marker_init(struct vm *vm);
 
-/* Console input for the serial port, from the main thread. */
-void serial_receive(struct serial *serial, const uint8_t *data, size_t len);
-
 extern uint64_t kvmini_start_ns;
 
 #endif

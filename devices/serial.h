@@ -30,5 +30,7 @@ struct serial {
 
 extern const struct device_ops serial_ops;
 void serial_setup(struct serial *s, struct vm *vm, int out_fd, unsigned int irq);
+/* Console input for the guest, from the main thread. */
+void serial_receive(struct serial *s, const uint8_t *data, size_t len);
 
 #endif

@@ -25,7 +25,7 @@ static uint8_t *reserve(struct writer *w, size_t n)
 {
 	uint8_t *p;
 
-	if (w->overflow || n > w->len - w->pos) {
+	if (w->overflow || w->pos > w->len || n > w->len - w->pos) {
 		w->overflow = 1;
 		return NULL;
 	}
