@@ -176,6 +176,8 @@ int vm_create(struct vm *vm, const struct vm_config *config, const uint8_t *kern
 	}
 	if (guest_ram_create(&vm->ram, config->mem_size) || setup_memory(vm))
 		return EXIT_HOST_ERROR;
+	if (kvm_create_irqchip(&vm->kvm))
+		return EXIT_NO_KVM;
 	for (size_t i = 0; i < ARRAY_SIZE(device_inits); i++)
 		if (device_inits[i](vm))
 			return EXIT_HOST_ERROR;

@@ -29,8 +29,6 @@ static const struct {
 
 int kvm_open(struct kvm *kvm, const char *path)
 {
-	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
-	uint64_t identity_map = KVM_IDENTITY_MAP_ADDR;
 	int version;
 
 	memset(kvm, 0, sizeof(*kvm));
@@ -70,6 +68,17 @@ int kvm_open(struct kvm *kvm, const char *path)
 		log_error("KVM_CREATE_VM: %s", strerror(errno));
 		goto no_kvm;
 	}
+	return 0;
+no_kvm:
+	kvm_close(kvm);
+	return EXIT_NO_KVM;
+}
+
+int kvm_create_irqchip(struct kvm *kvm)
+{
+	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+	uint64_t identity_map = KVM_IDENTITY_MAP_ADDR;
+
 	/*
 	 * Some backends (nested or software KVM) do not emulate real mode and
 	 * refuse these; the guest never runs real mode with a TSS then, so a
@@ -81,16 +90,13 @@ int kvm_open(struct kvm *kvm, const char *path)
 		log_warn("KVM_SET_TSS_ADDR: %s", strerror(errno));
 	if (ioctl(kvm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0) {
 		log_error("KVM_CREATE_IRQCHIP: %s", strerror(errno));
-		goto no_kvm;
+		return -1;
 	}
 	if (ioctl(kvm->vm_fd, KVM_CREATE_PIT2, &pit) < 0) {
 		log_error("KVM_CREATE_PIT2: %s", strerror(errno));
-		goto no_kvm;
+		return -1;
 	}
 	return 0;
-no_kvm:
-	kvm_close(kvm);
-	return EXIT_NO_KVM;
 }
 
 void kvm_close(struct kvm *kvm)
@@ -128,7 +134,7 @@ int kvm_irq_line(struct kvm *kvm, uint32_t irq, int level)
 struct kvm_cpuid2 *kvm_supported_cpuid(struct kvm *kvm)
 {
 	/* Grow until the kernel stops answering E2BIG. */
-	for (int n = 64; n <= 4096; n *= 2) {
+	for (int n = 256; n <= 4096; n *= 2) {
 		struct kvm_cpuid2 *cpuid =
 			calloc(1, sizeof(*cpuid) + n * sizeof(struct kvm_cpuid_entry2));
 

@@ -15,10 +15,17 @@ struct kvm {
 
 /*
  * Opens @path (normally /dev/kvm), checks the API version and every
- * capability kvmini relies on, and creates the VM with the in-kernel
- * irqchip and PIT. Returns an EXIT_* code on failure, 0 on success.
+ * capability kvmini relies on, and creates the VM. Returns an EXIT_* code
+ * on failure, 0 on success.
  */
 int kvm_open(struct kvm *kvm, const char *path);
+
+/*
+ * The in-kernel irqchip and PIT. Call it after the memory slots exist: a
+ * slot added once an irqchip exists can cost milliseconds (an SRCU grace
+ * period on some hosts), which would dominate a microVM's boot.
+ */
+int kvm_create_irqchip(struct kvm *kvm);
 void kvm_close(struct kvm *kvm);
 
 int kvm_set_memory(struct kvm *kvm, uint32_t slot, uint64_t gpa, uint64_t size, void *host);
