@@ -26,7 +26,7 @@ PROBE_CFLAGS = -std=c11 -O2 -g -ffreestanding -fno-pic -fno-pie -fno-stack-prote
 PROBE_SRCS = guest/probe/entry.S guest/probe/probe.c guest/probe/lib.c
 PROBES = $(PROBE_DIR)/probe.elf $(PROBE_DIR)/probe.bzImage
 
-.PHONY: all check unit asan probes guest clean format format-check bench
+.PHONY: all check unit asan probes guest guest-test-kit demo clean format format-check bench
 
 all: kvmini
 
@@ -66,7 +66,7 @@ probes: $(PROBES)
 unit: $(UNIT_BIN)
 	$(UNIT_BIN)
 
-check: kvmini $(UNIT_BIN) $(PROBES)
+check: kvmini $(UNIT_BIN) $(PROBES) guest-test-kit
 	KVMINI=./kvmini UNIT=$(UNIT_BIN) PROBES=$(PROBE_DIR) tests/run.sh
 
 asan:
@@ -77,6 +77,14 @@ asan:
 
 guest:
 	guest/build.sh all
+
+# What make check boots: the kernel (cached by config hash) and a tiny init.
+guest-test-kit:
+	guest/build.sh tiny-initramfs
+	guest/build.sh initramfs
+
+demo: kvmini guest
+	./kvmini run --demo
 
 bench: kvmini $(PROBES)
 	bench/boot.sh

@@ -34,8 +34,13 @@ static int demo_config(struct run_options *opts, char *kernel, char *initrd, siz
 		snprintf(dir, sizeof(dir), "%s", cache);
 	else
 		snprintf(dir, sizeof(dir), "%s/.cache/kvmini", home ? home : "/root");
-	snprintf(kernel, len, "%s/kernel-bzImage", dir);
-	snprintf(initrd, len, "%s/initramfs.cpio.gz", dir);
+	/*
+	 * Where KVM emulates ring 0, unpacking busybox takes a minute and its
+	 * userspace cannot run anyway: boot the 10 KiB init instead.
+	 */
+	snprintf(kernel, len, "%s/kernel-vmlinux", dir);
+	snprintf(initrd, len, "%s/%s", dir,
+		 host_kvm_is_emulated() ? "tiny-initramfs.cpio" : "initramfs.cpio.gz");
 	if (access(kernel, R_OK) || access(initrd, R_OK)) {
 		log_error("the demo guest is not built (no %s); run: make guest", kernel);
 		return EXIT_BAD_INPUT;

@@ -3,11 +3,12 @@
 # source tree. Everything here is reproducible from apt; nothing binary is
 # committed.
 #
-#   guest/build.sh [kernel|initramfs|rootfs|all]
+#   guest/build.sh [kernel|initramfs|tiny-initramfs|rootfs|all|path]
 #
 # Outputs (under $KVMINI_CACHE, default ~/.cache/kvmini):
 #   linux-<hash>/vmlinux, linux-<hash>/bzImage   minimal kernel (PVH + bzImage)
 #   initramfs.cpio.gz                            busybox-static initramfs
+#   tiny-initramfs.cpio                          /init that only powers off
 #   rootfs.ext4                                  busybox-static ext4 root disk
 # and symlinks kernel-vmlinux, kernel-bzImage pointing at the current build.
 set -euo pipefail
@@ -123,6 +124,23 @@ build_initramfs() {
 	log "initramfs: $cache/initramfs.cpio.gz"
 }
 
+# An uncompressed initramfs holding only /dev/console and a tiny /init,
+# packed with the kernel tree's gen_init_cpio so no device node is made on
+# the host.
+build_tiny_initramfs() {
+	build_kernel
+	local src dir=$cache/tiny
+	src=$cache/src-linux-$(dpkg-query -W -f='${Version}' linux-source-6.1)
+	mkdir -p "$dir"
+	gcc -static -nostdlib -Os -fno-stack-protector -fno-pie -no-pie -Wall -Werror \
+		-o "$dir/init" "$here/linux/tiny-init.c"
+	printf '%s\n' 'dir /dev 755 0 0' 'nod /dev/console 600 0 0 c 5 1' \
+		"file /init $dir/init 755 0 0" >"$dir/list"
+	"$src/usr/gen_init_cpio" "$dir/list" >"$cache/tiny-initramfs.cpio.tmp"
+	mv "$cache/tiny-initramfs.cpio.tmp" "$cache/tiny-initramfs.cpio"
+	log "tiny initramfs: $cache/tiny-initramfs.cpio"
+}
+
 build_rootfs() {
 	need_pkg e2fsprogs
 	local tree=$cache/rootfs-tree
@@ -139,8 +157,9 @@ build_rootfs() {
 case "${1:-all}" in
 kernel) build_kernel ;;
 initramfs) build_initramfs ;;
+tiny-initramfs) build_tiny_initramfs ;;
 rootfs) build_rootfs ;;
-all) build_kernel && build_initramfs && build_rootfs ;;
+all) build_kernel && build_initramfs && build_tiny_initramfs && build_rootfs ;;
 path) echo "$cache" ;;
-*) die "usage: guest/build.sh [kernel|initramfs|rootfs|all|path]" ;;
+*) die "usage: guest/build.sh [kernel|initramfs|tiny-initramfs|rootfs|all|path]" ;;
 esac

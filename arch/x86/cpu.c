@@ -110,6 +110,38 @@ static int setup_lapic_lint(int vcpu_fd)
 	return ioctl(vcpu_fd, KVM_SET_LAPIC, &lapic);
 }
 
+static int is_amd(const struct kvm_cpuid2 *cpuid)
+{
+	for (uint32_t i = 0; i < cpuid->nent; i++) {
+		const struct kvm_cpuid_entry2 *e = &cpuid->entries[i];
+
+		if (e->function == 0)
+			return e->ebx == 0x68747541 && e->edx == 0x69746e65 && e->ecx == 0x444d4163;
+	}
+	return 0;
+}
+
+/*
+ * AMD firmware sets HWCR.TscFreqSel (the TSC counts at P0 frequency);
+ * without it Linux logs a "[Firmware Bug]". KVM has accepted the bit from
+ * userspace since 6.6; on older hosts the write fails and nothing changes.
+ */
+#define MSR_K7_HWCR 0xc0010015
+#define HWCR_TSC_FREQ_SEL (1ULL << 24)
+
+static void set_amd_hwcr(int vcpu_fd)
+{
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry entry;
+	} msrs = { .hdr.nmsrs = 1, .entry.index = MSR_K7_HWCR };
+
+	if (ioctl(vcpu_fd, KVM_GET_MSRS, &msrs) != 1)
+		return;
+	msrs.entry.data |= HWCR_TSC_FREQ_SEL;
+	ioctl(vcpu_fd, KVM_SET_MSRS, &msrs);
+}
+
 int x86_init_vcpu(int vcpu_fd, const struct kvm_cpuid2 *cpuid)
 {
 	if (ioctl(vcpu_fd, KVM_SET_CPUID2, cpuid) < 0) {
@@ -120,6 +152,8 @@ int x86_init_vcpu(int vcpu_fd, const struct kvm_cpuid2 *cpuid)
 		log_error("KVM_SET_LAPIC: %s", strerror(errno));
 		return -1;
 	}
+	if (is_amd(cpuid))
+		set_amd_hwcr(vcpu_fd);
 	return 0;
 }
 

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs what building, testing and the guest kit need, from Debian 12's
+# apt. Idempotent: installs only what is missing.
+set -euo pipefail
+pkgs=(
+	build-essential clang clang-format libcmocka-dev # build and unit tests
+	qemu-system-x86 python3 util-linux               # differential tests, bench
+	linux-source-6.1 bc bison flex libelf-dev libssl-dev cpio # guest kernel
+	busybox-static e2fsprogs                         # guest userspace and root disk
+	dnsmasq-base iproute2                            # DHCP on a tap for Linux tests
+)
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	[ "$(id -u)" = 0 ] || { echo "run as root: apt-get install ${missing[*]}" >&2; exit 1; }
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

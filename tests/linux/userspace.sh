@@ -1,0 +1,26 @@
+# Full userspace: busybox init runs guest/linux/guest-test.sh, which prints
+# "GUEST ok|FAIL name" lines, then powers off. Needs hardware KVM: an
+# emulating backend (kvm_pvm) cannot run an unmodified guest's userspace.
+name="linux userspace (busybox init)"
+if need_kvm "$name"; then
+	if [ -e /sys/module/kvm_pvm ]; then
+		skip "$name" "this host's KVM is kvm_pvm (emulated ring 0, no userspace); runs on hardware KVM"
+	elif [ ! -f "$kit/initramfs.cpio.gz" ]; then
+		fail "$name" "no busybox initramfs in $kit (guest/build.sh initramfs)"
+	else
+		log=$WORK/userspace.log
+		run_vmm "$log" "$log.err" 300 "$KVMINI" run --cpus 2 --memory 512M \
+			--kernel "$kit/kernel-bzImage" --initrd "$kit/initramfs.cpio.gz" \
+			--cmdline "console=ttyS0 panic=-1 kvmini.test=1 kvmini.cpus=2"
+		if [ "$rc" != 0 ]; then
+			fail "$name" "exit status $rc, expected 0 (poweroff)" "$log" "$log.err"
+		elif ! grep -q '^GUEST done' "$log"; then
+			fail "$name" "the guest test script did not finish" "$log"
+		else
+			while read -r _ verdict check; do
+				[ "$verdict" = ok ] && pass "linux userspace: $check" ||
+					fail "linux userspace: $check" "failed inside the guest" "$log"
+			done < <(grep -E '^GUEST (ok|FAIL) ' "$log" | tr -d '\r')
+		fi
+	fi
+fi
