@@ -89,11 +89,13 @@ demo: kvmini guest
 bench: kvmini $(PROBES)
 	bench/boot.sh
 
+FORMAT_SRCS = $(shell git ls-files '*.c' '*.h')
+
 format:
-	clang-format -i $(SRCS) $(wildcard */*.h */*/*.h *.h) $(UNIT_SRCS) tests/unit/stubs.c
+	clang-format -i $(FORMAT_SRCS)
 
 format-check:
-	clang-format --dry-run --Werror $(SRCS) $(wildcard */*.h */*/*.h *.h) $(UNIT_SRCS) tests/unit/stubs.c
+	clang-format --dry-run --Werror $(FORMAT_SRCS)
 
 clean:
 	rm -rf build kvmini

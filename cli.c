@@ -90,8 +90,7 @@ int cli_parse_run(int argc, char **argv, struct run_options *opts)
 			if (opts->vm.mem_size > (1ULL << 40))
 				return bad("--memory %s is too large: at most 1T", optarg);
 			if (opts->vm.mem_size % 4096)
-				return bad("--memory %s is not a whole number of 4K pages",
-					   optarg);
+				return bad("--memory %s is not a whole number of 4K pages", optarg);
 			break;
 		case 'r':
 			if (!strcmp(optarg, "exit"))

@@ -14,7 +14,7 @@
 uint64_t kvmini_start_ns;
 
 /* Workarounds an instruction-emulating KVM (kvm_pvm) needs; see README. */
-#define EMULATED_HOST_CMDLINE                                                  \
+#define EMULATED_HOST_CMDLINE                                                     \
 	"console=ttyS0 noxsave clearcpuid=popcnt,smap no_int3_selftest panic=-1 " \
 	"reboot=t"
 
@@ -81,20 +81,23 @@ static int cmd_run(int argc, char **argv)
 		return EXIT_BAD_INPUT;
 	if (opts.vm.initrd) {
 		initrd = read_file(opts.vm.initrd, "initrd", &initrd_len);
-		if (!initrd)
-			return EXIT_BAD_INPUT;
-		if (initrd_len >= opts.vm.mem_size) {
+		code = !initrd ? EXIT_BAD_INPUT : 0;
+		if (initrd && initrd_len >= opts.vm.mem_size) {
 			log_error("initrd %s (%zu bytes) is larger than guest RAM; raise --memory",
 				  opts.vm.initrd, initrd_len);
-			return EXIT_BAD_INPUT;
+			code = EXIT_BAD_INPUT;
 		}
+		if (code)
+			goto out;
 	}
 	console_raw_mode();
 	for (;;) {
 		struct vm *vm = calloc(1, sizeof(*vm));
 
-		if (!vm)
-			return EXIT_HOST_ERROR;
+		if (!vm) {
+			code = EXIT_HOST_ERROR;
+			break;
+		}
 		code = vm_create(vm, &opts.vm, kernel, kernel_len, initrd, initrd_len);
 		if (!code)
 			code = vm_run(vm);
@@ -110,6 +113,7 @@ static int cmd_run(int argc, char **argv)
 	}
 	if (code == EXIT_REBOOT)
 		log_info("guest rebooted (exit status %d)", code);
+out:
 	free(kernel);
 	free(initrd);
 	return code;

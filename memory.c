@@ -29,7 +29,8 @@ int guest_ram_create(struct guest_ram *ram, uint64_t size)
 		goto fail;
 	}
 	/* MAP_NORESERVE: a large guest should cost only what it touches. */
-	ram->host = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, ram->fd, 0);
+	ram->host =
+	    mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, ram->fd, 0);
 	if (ram->host == MAP_FAILED) {
 		log_error("guest RAM: mmap of %llu bytes: %s", (unsigned long long)size,
 			  strerror(errno));

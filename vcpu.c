@@ -44,13 +44,13 @@ static void report_crash(struct vcpu *vcpu)
 	size_t left = sizeof(vm->crash_report);
 	int n;
 
-#define APPEND(...)                                                \
-	do {                                                       \
-		n = snprintf(p, left, __VA_ARGS__);                \
-		if (n > 0 && (size_t)n < left) {                   \
-			p += n;                                    \
-			left -= n;                                 \
-		}                                                  \
+#define APPEND(...)                                 \
+	do {                                        \
+		n = snprintf(p, left, __VA_ARGS__); \
+		if (n > 0 && (size_t)n < left) {    \
+			p += n;                     \
+			left -= n;                  \
+		}                                   \
 	} while (0)
 
 	APPEND("guest crashed on vCPU %d: %s (exit reason %u)", vcpu->index,
@@ -112,9 +112,9 @@ static bool handle_exit(struct vcpu *vcpu)
 	case KVM_EXIT_INTR:
 		return true;
 	case KVM_EXIT_SYSTEM_EVENT:
-		vm_request_exit(vm, run->system_event.type == KVM_SYSTEM_EVENT_RESET ?
-					    EXIT_REBOOT :
-					    EXIT_POWEROFF);
+		vm_request_exit(vm, run->system_event.type == KVM_SYSTEM_EVENT_RESET
+					? EXIT_REBOOT
+					: EXIT_POWEROFF);
 		return false;
 	case KVM_EXIT_HLT:
 		/* Only reachable without an in-kernel LAPIC: treat as power-off. */

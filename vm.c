@@ -79,8 +79,8 @@ static int setup_memory(struct vm *vm)
 
 	if (kvm_set_memory(&vm->kvm, 0, 0, vm->ram.low_size, vm->ram.host))
 		return -1;
-	if (high && kvm_set_memory(&vm->kvm, 1, MMIO_HOLE_END, high,
-				   vm->ram.host + vm->ram.low_size))
+	if (high &&
+	    kvm_set_memory(&vm->kvm, 1, MMIO_HOLE_END, high, vm->ram.host + vm->ram.low_size))
 		return -1;
 	return 0;
 }

@@ -102,7 +102,8 @@ static void serial_read(void *dev, uint64_t offset, uint8_t *data, uint32_t size
 		break;
 	case UART_MSR:
 		if (s->mcr & MCR_LOOP) /* modem outputs wired back to inputs */
-			v = ((s->mcr & 0x0c) << 4) | ((s->mcr & 0x02) << 3) | ((s->mcr & 0x01) << 5);
+			v = ((s->mcr & 0x0c) << 4) | ((s->mcr & 0x02) << 3) |
+			    ((s->mcr & 0x01) << 5);
 		else
 			v = MSR_DCD | MSR_DSR | MSR_CTS;
 		break;

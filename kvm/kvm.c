@@ -38,9 +38,9 @@ int kvm_open(struct kvm *kvm, const char *path)
 		int err = errno;
 
 		log_error("cannot open %s: %s%s", path, strerror(err),
-			  err == EACCES ? " (add yourself to the kvm group or run as root)" :
-			  err == ENOENT ? " (load the kvm module; is virtualization enabled?)" :
-					  "");
+			  err == EACCES	  ? " (add yourself to the kvm group or run as root)"
+			  : err == ENOENT ? " (load the kvm module; is virtualization enabled?)"
+					  : "");
 		return EXIT_NO_KVM;
 	}
 	version = ioctl(kvm->sys_fd, KVM_GET_API_VERSION, 0);
@@ -136,7 +136,7 @@ struct kvm_cpuid2 *kvm_supported_cpuid(struct kvm *kvm)
 	/* Grow until the kernel stops answering E2BIG. */
 	for (int n = 256; n <= 4096; n *= 2) {
 		struct kvm_cpuid2 *cpuid =
-			calloc(1, sizeof(*cpuid) + n * sizeof(struct kvm_cpuid_entry2));
+		    calloc(1, sizeof(*cpuid) + n * sizeof(struct kvm_cpuid_entry2));
 
 		if (!cpuid)
 			return NULL;

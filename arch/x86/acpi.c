@@ -171,8 +171,8 @@ static void aml_name(struct writer *w, const char *name)
 /* EISA IDs pack three letters in 5 bits each and four hex digits. */
 static uint32_t eisa_id(const char *id)
 {
-	uint32_t v = ((id[0] - '@') & 0x1f) << 10 | ((id[1] - '@') & 0x1f) << 5 |
-		     ((id[2] - '@') & 0x1f);
+	uint32_t v =
+	    ((id[0] - '@') & 0x1f) << 10 | ((id[1] - '@') & 0x1f) << 5 | ((id[2] - '@') & 0x1f);
 	uint32_t digits = 0;
 
 	for (int i = 3; i < 7; i++)

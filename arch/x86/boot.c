@@ -30,8 +30,9 @@ int place_cmdline(const struct guest_ram *ram, const char *cmdline, uint64_t max
 
 	if (len > max_len || len >= BOOT_CMDLINE_MAX) {
 		log_error("kernel cmdline is %zu bytes; this kernel accepts at most %llu", len,
-			  (unsigned long long)(max_len < BOOT_CMDLINE_MAX - 1 ? max_len :
-										BOOT_CMDLINE_MAX - 1));
+			  (unsigned long long)(max_len < BOOT_CMDLINE_MAX - 1
+						   ? max_len
+						   : BOOT_CMDLINE_MAX - 1));
 		return -1;
 	}
 	dst = gpa_to_host(ram, BOOT_CMDLINE_ADDR, len + 1);
@@ -50,7 +51,8 @@ int place_initrd(const struct guest_ram *ram, const struct boot_args *args, uint
 	setup->initrd_addr = 0;
 	if (!args->initrd)
 		return 0;
-	if (args->initrd_len > top || ALIGN_DOWN(top - args->initrd_len, 4096) < setup->kernel_end) {
+	if (args->initrd_len > top ||
+	    ALIGN_DOWN(top - args->initrd_len, 4096) < setup->kernel_end) {
 		log_error("initrd of %zu bytes does not fit in guest RAM between the kernel "
 			  "(ends at 0x%llx) and 0x%llx; raise --memory",
 			  args->initrd_len, (unsigned long long)setup->kernel_end,

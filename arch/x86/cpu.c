@@ -131,15 +131,16 @@ static int is_amd(const struct kvm_cpuid2 *cpuid)
 
 static void set_amd_hwcr(int vcpu_fd)
 {
-	struct {
-		struct kvm_msrs hdr;
-		struct kvm_msr_entry entry;
-	} msrs = { .hdr.nmsrs = 1, .entry.index = MSR_K7_HWCR };
+	/* struct kvm_msrs ends in a flexible array: room for one entry. */
+	uint64_t buf[(sizeof(struct kvm_msrs) + sizeof(struct kvm_msr_entry)) / 8] = { 0 };
+	struct kvm_msrs *msrs = (struct kvm_msrs *)buf;
 
-	if (ioctl(vcpu_fd, KVM_GET_MSRS, &msrs) != 1)
+	msrs->nmsrs = 1;
+	msrs->entries[0].index = MSR_K7_HWCR;
+	if (ioctl(vcpu_fd, KVM_GET_MSRS, msrs) != 1)
 		return;
-	msrs.entry.data |= HWCR_TSC_FREQ_SEL;
-	ioctl(vcpu_fd, KVM_SET_MSRS, &msrs);
+	msrs->entries[0].data |= HWCR_TSC_FREQ_SEL;
+	ioctl(vcpu_fd, KVM_SET_MSRS, msrs);
 }
 
 int x86_init_vcpu(int vcpu_fd, const struct kvm_cpuid2 *cpuid)
@@ -295,7 +296,7 @@ int x86_init_boot_cpu(int vcpu_fd, const struct guest_ram *ram, const struct boo
 		sregs.gdt.base = BOOT_GDT_ADDR;
 		sregs.gdt.limit = 5 * 8 - 1;
 		sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss =
-			segment_from_gdt(gdt[GDT_DATA / 8], GDT_DATA);
+		    segment_from_gdt(gdt[GDT_DATA / 8], GDT_DATA);
 		sregs.tr = segment_from_gdt(gdt[GDT_TSS / 8], GDT_TSS);
 		sregs.tr.type = 0xb; /* as if loaded by ltr: busy */
 		sregs.cs = segment_from_gdt(gdt[GDT_CODE64 / 8], GDT_CODE64);

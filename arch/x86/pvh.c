@@ -78,11 +78,14 @@ static int write_start_info(const struct guest_ram *ram, const struct boot_args 
 		.memmap_entries = n,
 	};
 	for (int i = 0; i < n; i++)
-		map[i] = (struct hvm_memmap_entry){ .addr = ranges[i].addr, .size = ranges[i].size, .type = ranges[i].type };
+		map[i] = (struct hvm_memmap_entry){ .addr = ranges[i].addr,
+						    .size = ranges[i].size,
+						    .type = ranges[i].type };
 	if (setup->initrd_addr) {
 		info->nr_modules = 1;
 		info->modlist_paddr = BOOT_INFO_ADDR + 0x40;
-		*mod = (struct hvm_modlist_entry){ .paddr = setup->initrd_addr, .size = args->initrd_len };
+		*mod = (struct hvm_modlist_entry){ .paddr = setup->initrd_addr,
+						   .size = args->initrd_len };
 	}
 	return 0;
 }

@@ -15,7 +15,9 @@ static long syscall3(long n, long a, long b, long c)
 {
 	long ret;
 
-	__asm__ volatile("syscall" : "=a"(ret) : "a"(n), "D"(a), "S"(b), "d"(c)
+	__asm__ volatile("syscall"
+			 : "=a"(ret)
+			 : "a"(n), "D"(a), "S"(b), "d"(c)
 			 : "rcx", "r11", "memory");
 	return ret;
 }
@@ -25,7 +27,9 @@ static long syscall4(long n, long a, long b, long c, long d)
 	long ret;
 	register long r10 __asm__("r10") = d;
 
-	__asm__ volatile("syscall" : "=a"(ret) : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10)
+	__asm__ volatile("syscall"
+			 : "=a"(ret)
+			 : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10)
 			 : "rcx", "r11", "memory");
 	return ret;
 }
@@ -35,8 +39,8 @@ void _start(void)
 	static const char msg[] = "kvmini tiny init: userspace runs\n";
 
 	syscall3(SYS_write, 1, (long)msg, sizeof(msg) - 1);
-	syscall4(SYS_reboot, LINUX_REBOOT_MAGIC1, LINUX_REBOOT_MAGIC2,
-		 LINUX_REBOOT_CMD_POWER_OFF, 0);
+	syscall4(SYS_reboot, LINUX_REBOOT_MAGIC1, LINUX_REBOOT_MAGIC2, LINUX_REBOOT_CMD_POWER_OFF,
+		 0);
 	for (;;)
 		;
 }

@@ -275,8 +275,7 @@ static void check_ring3(void)
 	uint64_t t1 = rdtsc();
 
 	check(r.cpl == 3 && r.value == n * (n - 1) / 2, "ring3");
-	printf("%lu iterations at CPL %lu, sum %lu, %lu TSC cycles\n", n, r.cpl, r.value,
-	       t1 - t0);
+	printf("%lu iterations at CPL %lu, sum %lu, %lu TSC cycles\n", n, r.cpl, r.value, t1 - t0);
 }
 
 static void check_initrd(void)
@@ -368,8 +367,7 @@ static void check_acpi(void)
 		uint64_t t = 0;
 
 		memcpy(&t, (void *)(root + 36 + i * entry_size), entry_size);
-		printf(" %c%c%c%c", ((char *)t)[0], ((char *)t)[1], ((char *)t)[2],
-		       ((char *)t)[3]);
+		printf(" %c%c%c%c", ((char *)t)[0], ((char *)t)[1], ((char *)t)[2], ((char *)t)[3]);
 		if (sum8((void *)t, table_len(t)))
 			bad++;
 		if (!memcmp((void *)t, "FACP", 4))
@@ -389,12 +387,14 @@ static void check_acpi(void)
 			bad++;
 	}
 	check(!bad && fadt_addr && madt && dsdt_addr, "acpi-checksums");
-	printf("%d bad checksums; FADT %s, MADT %s, DSDT %s\n", bad, fadt_addr ? "found" : "missing",
-	       madt ? "found" : "missing", dsdt_addr ? "found" : "missing");
+	printf("%d bad checksums; FADT %s, MADT %s, DSDT %s\n", bad,
+	       fadt_addr ? "found" : "missing", madt ? "found" : "missing",
+	       dsdt_addr ? "found" : "missing");
 	if (!madt)
 		return;
 
-	const uint8_t *e = (const uint8_t *)madt + 44, *end = (const uint8_t *)madt + table_len(madt);
+	const uint8_t *e = (const uint8_t *)madt + 44,
+		      *end = (const uint8_t *)madt + table_len(madt);
 	while (e + 2 <= end && e[1] >= 2 && e + e[1] <= end) {
 		uint32_t flags;
 

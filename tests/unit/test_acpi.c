@@ -7,7 +7,11 @@
 #define BASE 0xe0000
 
 static const struct acpi_device com1 = {
-	.name = "COM1", .hid = "PNP0501", .io_base = 0x3f8, .io_len = 8, .irq = 4,
+	.name = "COM1",
+	.hid = "PNP0501",
+	.io_base = 0x3f8,
+	.io_len = 8,
+	.irq = 4,
 };
 
 static const uint8_t *table_at(const uint8_t *buf, uint64_t gpa)
@@ -117,8 +121,11 @@ static void dsdt_pkglength_multibyte(void **state)
 
 	(void)state;
 	for (int i = 0; i < 12; i++) {
-		devs[i] = (struct acpi_device){ .hid = "LNRO0005", .uid = i, .mmio_len = 0x1000,
-						.mmio_base = 0xd0000000 + i * 0x1000, .irq = 5 + i };
+		devs[i] = (struct acpi_device){ .hid = "LNRO0005",
+						.uid = i,
+						.mmio_len = 0x1000,
+						.mmio_base = 0xd0000000 + i * 0x1000,
+						.irq = 5 + i };
 		memcpy(devs[i].name, "VR00", 5);
 		devs[i].name[3] = 'A' + i;
 	}

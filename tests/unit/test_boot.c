@@ -108,9 +108,8 @@ static void pvh_loads_elf_and_start_info(void **state)
 
 	(void)state;
 	memset(initrd, 0x5a, sizeof(initrd));
-	assert_int_equal(load(&ram, &elf, sizeof(elf), initrd, sizeof(initrd), "console=ttyS0",
-			      &setup),
-			 0);
+	assert_int_equal(
+	    load(&ram, &elf, sizeof(elf), initrd, sizeof(initrd), "console=ttyS0", &setup), 0);
 	assert_int_equal(setup.mode, BOOT_PVH);
 	assert_int_equal(setup.entry, ENTRY);
 	assert_memory_equal(ram.host + HIMEM_START, elf.code, sizeof(elf.code));
@@ -253,8 +252,12 @@ static void bzimage_fills_boot_params(void **state)
 	memcpy(&v, bp + 0x21c, 4);
 	assert_int_equal(v, sizeof(initrd));
 	assert_int_equal(bp[0x1e8], 4); /* e820 entries */
-	assert_int_equal(*(uint64_t *)(bp + 0x2d0 + 3 * 20), HIMEM_START);
-	assert_int_equal(*(uint64_t *)(bp + 0x70), ACPI_TABLES_ADDR);
+	uint64_t addr;
+
+	memcpy(&addr, bp + 0x2d0 + 3 * 20, 8);
+	assert_int_equal(addr, HIMEM_START);
+	memcpy(&addr, bp + 0x70, 8);
+	assert_int_equal(addr, ACPI_TABLES_ADDR);
 	free(k);
 	free_fake_ram(&ram);
 }

@@ -19,8 +19,9 @@ static int parse(struct run_options *o, const char *a1, const char *a2, const ch
 static void parses_a_full_command(void **state)
 {
 	struct run_options o;
-	char *argv[] = { "run", "--kernel", "k", "--initrd", "i", "--cmdline", "a b",
-			 "--cpus", "4", "--memory", "1G", "--reboot", "restart", NULL };
+	char *argv[] = { "run",	      "--kernel", "k",	     "--initrd", "i",
+			 "--cmdline", "a b",	  "--cpus",  "4",	 "--memory",
+			 "1G",	      "--reboot", "restart", NULL };
 
 	(void)state;
 	assert_int_equal(cli_parse_run(13, argv, &o), 0);

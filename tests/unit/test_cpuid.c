@@ -57,7 +57,8 @@ static void apic_ids_and_topology(void **state)
 			assert_int_equal((leaf(c, 0xb, 2)->ecx >> 8) & 0xff, 0); /* invalid */
 			assert_int_equal(leaf(c, 4, 0)->eax >> 26, ncpus - 1);
 			assert_int_equal((leaf(c, 4, 0)->eax >> 14) & 0xfff, 0); /* L1 private */
-			assert_int_equal((leaf(c, 4, 3)->eax >> 14) & 0xfff, ncpus - 1); /* L3 shared */
+			assert_int_equal((leaf(c, 4, 3)->eax >> 14) & 0xfff,
+					 ncpus - 1); /* L3 shared */
 			assert_int_equal(leaf(c, 0x80000008, 0)->ecx & 0xff, ncpus - 1);
 			free(c);
 		}
