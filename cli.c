@@ -13,6 +13,8 @@ void cli_usage(FILE *out)
 {
 	fputs("usage: kvmini run --kernel FILE [--initrd FILE] [--cmdline STR]\n"
 	      "                  [--cpus N] [--memory SIZE] [--reboot exit|restart]\n"
+	      "                  [--disk path=FILE[,ro][,id=NAME][,cache=none|writeback]]...\n"
+	      "                  [--rng]\n"
 	      "       kvmini run --demo\n"
 	      "       kvmini --version\n"
 	      "\n"
@@ -22,6 +24,8 @@ void cli_usage(FILE *out)
 	      "  --cpus N          vCPUs, 1-64 (default 1)\n"
 	      "  --memory SIZE     guest RAM: 512 or 512M (MiB), 2G (default 256M)\n"
 	      "  --reboot ACTION   on guest reboot: exit (status 8) or restart\n"
+	      "  --disk SPEC       a virtio-blk disk (raw file or block device); repeatable\n"
+	      "  --rng             a virtio-rng device fed by getrandom()\n"
 	      "  --demo            boot the guest kit from guest/build.sh\n"
 	      "\n"
 	      "Console: the guest's serial port is stdin/stdout; Ctrl-A x quits.\n",
@@ -45,6 +49,8 @@ int cli_parse_run(int argc, char **argv, struct run_options *opts)
 		{ "cpus", required_argument, NULL, 'n' },
 		{ "memory", required_argument, NULL, 'm' },
 		{ "reboot", required_argument, NULL, 'r' },
+		{ "disk", required_argument, NULL, 'D' },
+		{ "rng", no_argument, NULL, 'R' },
 		{ "demo", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -99,6 +105,16 @@ int cli_parse_run(int argc, char **argv, struct run_options *opts)
 				opts->vm.on_reboot = REBOOT_RESTART;
 			else
 				return bad("--reboot '%s': use exit or restart", optarg);
+			break;
+		case 'D':
+			if (opts->vm.ndisks == MAX_DISKS)
+				return bad("--disk %s: at most 8 disks", optarg);
+			if (disk_config_parse(optarg, &opts->vm.disks[opts->vm.ndisks]))
+				return EXIT_BAD_INPUT;
+			opts->vm.ndisks++;
+			break;
+		case 'R':
+			opts->vm.rng = true;
 			break;
 		case 'd':
 			opts->demo = true;

@@ -90,6 +90,10 @@ static int cmd_run(int argc, char **argv)
 		if (code)
 			goto out;
 	}
+	if (vm_block_signals()) {
+		code = EXIT_HOST_ERROR;
+		goto out;
+	}
 	console_raw_mode();
 	for (;;) {
 		struct vm *vm = calloc(1, sizeof(*vm));

@@ -17,6 +17,7 @@
 #include "console.h"
 #include "devices/serial.h"
 #include "util.h"
+#include "virtio/virtio.h"
 #include "vm.h"
 
 /* Every device of the base machine; adding one touches only this table. */
@@ -102,6 +103,39 @@ static int setup_acpi(struct vm *vm)
 	return 0;
 }
 
+static int add_virtio_devices(struct vm *vm)
+{
+	const struct vm_config *config = vm->config;
+
+	for (int i = 0; i < config->ndisks; i++)
+		if (virtio_blk_add(vm, &config->disks[i]))
+			return -1;
+	if (config->rng && virtio_rng_add(vm))
+		return -1;
+	return 0;
+}
+
+/*
+ * Every virtio device is in the DSDT (LNRO0005), where any ACPI kernel,
+ * Debian's included, finds it. A kernel told acpi=off gets them as
+ * virtio_mmio.device= instead: announcing both ways at once makes Linux
+ * probe each device twice and log the second probe's -EBUSY.
+ */
+static char *build_cmdline(const struct vm *vm)
+{
+	const char *user = vm->config->cmdline ? vm->config->cmdline : "";
+	char *cmdline = malloc(strlen(user) + 1 + vm->nvirtio * 48), *p;
+	bool acpi_off = strstr(user, "acpi=off") != NULL;
+
+	if (!cmdline)
+		return NULL;
+	p = cmdline + sprintf(cmdline, "%s", user);
+	for (int i = 0; acpi_off && i < vm->nvirtio; i++)
+		p += sprintf(p, "%svirtio_mmio.device=4K@0x%llx:%u", p == cmdline ? "" : " ",
+			     (unsigned long long)vm->virtio[i]->base, vm->virtio[i]->irq);
+	return cmdline;
+}
+
 static int setup_vcpus(struct vm *vm)
 {
 	struct kvm_cpuid2 *supported = kvm_supported_cpuid(&vm->kvm);
@@ -143,10 +177,10 @@ int vm_create(struct vm *vm, const struct vm_config *config, const uint8_t *kern
 		.kernel_len = kernel_len,
 		.initrd = initrd,
 		.initrd_len = initrd_len,
-		.cmdline = config->cmdline ? config->cmdline : "",
 		.rsdp_addr = ACPI_TABLES_ADDR,
 	};
 	struct boot_setup setup;
+	char *cmdline;
 	int ret;
 
 	memset(vm, 0, sizeof(*vm));
@@ -181,9 +215,17 @@ int vm_create(struct vm *vm, const struct vm_config *config, const uint8_t *kern
 	for (size_t i = 0; i < ARRAY_SIZE(device_inits); i++)
 		if (device_inits[i](vm))
 			return EXIT_HOST_ERROR;
+	if (add_virtio_devices(vm))
+		return EXIT_BAD_INPUT;
 	if (setup_acpi(vm))
 		return EXIT_HOST_ERROR;
-	if (x86_load_kernel(&vm->ram, &args, &setup))
+	cmdline = build_cmdline(vm);
+	if (!cmdline)
+		return EXIT_HOST_ERROR;
+	args.cmdline = cmdline;
+	ret = x86_load_kernel(&vm->ram, &args, &setup);
+	free(cmdline);
+	if (ret)
 		return EXIT_BAD_INPUT;
 	if (setup_vcpus(vm) || x86_init_boot_cpu(vm->vcpus[0].fd, &vm->ram, &setup))
 		return EXIT_HOST_ERROR;
@@ -213,30 +255,33 @@ static void stop_vcpus(struct vm *vm)
 	}
 }
 
-/* Blocks the signals the main loop takes through signalfd, in every thread. */
-static int block_signals(void)
+static void exit_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGHUP);
+}
+
+int vm_block_signals(void)
 {
 	sigset_t set;
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGUSR1);
+	exit_signals(&set);
+	sigaddset(&set, SIGUSR1); /* the vCPU kick; vCPU threads unblock it */
 	signal(SIGPIPE, SIG_IGN);
-	if (pthread_sigmask(SIG_BLOCK, &set, NULL))
-		return -1;
-	sigdelset(&set, SIGUSR1);
-	return signalfd(-1, &set, SFD_CLOEXEC);
+	return pthread_sigmask(SIG_BLOCK, &set, NULL) ? -1 : 0;
 }
 
 int vm_run(struct vm *vm)
 {
 	struct console_filter filter = { 0 };
 	struct pollfd fds[3];
-	int signal_fd = block_signals();
-	int code;
+	sigset_t set;
+	int signal_fd, code;
 
+	exit_signals(&set);
+	signal_fd = signalfd(-1, &set, SFD_CLOEXEC);
 	if (signal_fd < 0) {
 		log_error("signalfd: %s", strerror(errno));
 		return EXIT_HOST_ERROR;
@@ -294,6 +339,8 @@ int vm_run(struct vm *vm)
 
 void vm_destroy(struct vm *vm)
 {
+	for (int i = 0; i < vm->nvirtio; i++)
+		virtio_mmio_stop(vm->virtio[i]);
 	for (unsigned int i = 0; i < vm->ncpus; i++) {
 		if (vm->vcpus[i].fd < 0)
 			continue;

@@ -11,10 +11,13 @@
 #include "devices/bus.h"
 #include "kvm/kvm.h"
 #include "memory.h"
+#include "virtio/blk.h"
 
 #define MAX_VCPUS 64
 #define MAX_ACPI_DEVICES 16
-#define MAX_OWNED 32
+#define MAX_OWNED 64
+#define MAX_VIRTIO_DEVICES 16
+#define MAX_DISKS 8
 
 enum reboot_action {
 	REBOOT_EXIT,
@@ -29,6 +32,9 @@ struct vm_config {
 	uint64_t mem_size;
 	enum reboot_action on_reboot;
 	const char *kvm_device;
+	struct disk_config disks[MAX_DISKS];
+	int ndisks;
+	bool rng;
 };
 
 struct vm;
@@ -53,6 +59,8 @@ struct vm {
 	struct acpi_device acpi_devices[MAX_ACPI_DEVICES];
 	int nacpi_devices;
 	struct serial *serial;
+	struct virtio_dev *virtio[MAX_VIRTIO_DEVICES];
+	int nvirtio;
 	void *owned[MAX_OWNED];
 	int nowned;
 
@@ -88,6 +96,10 @@ int i8042_init(struct vm *vm);
 int acpi_pm_init(struct vm *vm);
 int debug_exit_init(struct vm *vm);
 int boot_marker_init(struct vm *vm);
+int virtio_rng_add(struct vm *vm);
+
+/* Blocks the signals the main loop reads; call before any thread starts. */
+int vm_block_signals(void);
 
 extern uint64_t kvmini_start_ns;
 

@@ -1,0 +1,398 @@
+// SPDX-License-Identifier: MIT
+/*
+ * virtio-blk (virtio 1.2, 5.2) over a raw file or block device. Requests
+ * are served on the device's I/O thread with positioned vector I/O straight
+ * between the host file and guest memory.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util.h"
+#include "virtio/blk.h"
+#include "virtio/virtio.h"
+#include "vm.h"
+
+#define VIRTIO_ID_BLOCK 2
+#define VIRTIO_BLK_F_SIZE_MAX 1
+#define VIRTIO_BLK_F_SEG_MAX 2
+#define VIRTIO_BLK_F_RO 5
+#define VIRTIO_BLK_F_BLK_SIZE 6
+#define VIRTIO_BLK_F_FLUSH 9
+#define VIRTIO_BLK_F_DISCARD 13
+#define VIRTIO_BLK_F_WRITE_ZEROES 14
+#define VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP 1
+
+#define SECTOR 512ULL
+#define SIZE_MAX_BYTES (1U << 20)
+#define SEG_MAX (VIRTQ_MAX_SIZE - 2) /* header and status take two */
+#define MAX_DISCARD_SECTORS (1U << 22) /* 2 GiB per segment */
+#define ID_BYTES 20
+
+struct blk {
+	int fd;
+	uint64_t sectors;
+	bool read_only;
+	char id[ID_BYTES];
+	struct virtq_chain chain;
+	struct iovec iov[VIRTQ_MAX_IOV];
+	void *bounce; /* aligned buffer for O_DIRECT when guest buffers are not */
+};
+
+int disk_config_parse(const char *spec, struct disk_config *disk)
+{
+	char *copy = strdup(spec), *save = NULL, *tok;
+	int ret = 0;
+
+	memset(disk, 0, sizeof(*disk));
+	if (!copy)
+		return -1;
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (!strncmp(tok, "path=", 5) && tok[5]) {
+			disk->path = spec + (tok + 5 - copy);
+		} else if (!strcmp(tok, "ro")) {
+			disk->read_only = true;
+		} else if (!strncmp(tok, "id=", 3) && tok[3] && strlen(tok + 3) <= ID_BYTES) {
+			disk->id = spec + (tok + 3 - copy);
+		} else if (!strcmp(tok, "cache=none")) {
+			disk->cache_none = true;
+		} else if (!strcmp(tok, "cache=writeback")) {
+			disk->cache_none = false;
+		} else {
+			log_error("--disk: cannot parse '%s' (expected path=FILE[,ro][,id=NAME "
+				  "(at most 20 bytes)][,cache=none|writeback])",
+				  tok);
+			ret = -1;
+			break;
+		}
+	}
+	if (!ret && !disk->path) {
+		log_error("--disk '%s': path=FILE is required", spec);
+		ret = -1;
+	}
+	free(copy);
+	return ret;
+}
+
+/* The strings in @disk point into the spec and end at the next comma. */
+static size_t field_len(const char *s)
+{
+	return strcspn(s, ",");
+}
+
+struct blk *blk_open(const struct disk_config *disk)
+{
+	struct blk *b = calloc(1, sizeof(*b));
+	char path[4096];
+	struct stat st;
+	uint64_t bytes;
+	size_t len = field_len(disk->path);
+
+	if (!b || len >= sizeof(path)) {
+		free(b);
+		return NULL;
+	}
+	memcpy(path, disk->path, len);
+	path[len] = 0;
+	b->read_only = disk->read_only;
+	b->fd = open(path, (disk->read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC |
+				   (disk->cache_none ? O_DIRECT : 0));
+	if (b->fd < 0) {
+		log_error("disk %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (fstat(b->fd, &st) < 0)
+		goto fail_errno;
+	if (S_ISBLK(st.st_mode)) {
+		if (ioctl(b->fd, BLKGETSIZE64, &bytes) < 0)
+			goto fail_errno;
+	} else if (S_ISREG(st.st_mode)) {
+		bytes = st.st_size;
+	} else {
+		log_error("disk %s: not a regular file or block device", path);
+		goto fail;
+	}
+	if (bytes % SECTOR)
+		log_warn("disk %s: size is not a multiple of 512; the last %llu bytes are hidden",
+			 path, (unsigned long long)(bytes % SECTOR));
+	b->sectors = bytes / SECTOR;
+	/* The serial is 20 bytes, NUL-padded, not necessarily terminated. */
+	{
+		const char *id = disk->id ? disk->id : strrchr(path, '/') ? strrchr(path, '/') + 1 :
+									      path;
+		size_t n = disk->id ? field_len(id) : strlen(id);
+
+		memcpy(b->id, id, n < ID_BYTES ? n : ID_BYTES);
+	}
+	if (disk->cache_none && posix_memalign(&b->bounce, 4096, SIZE_MAX_BYTES))
+		goto fail;
+	return b;
+fail_errno:
+	log_error("disk %s: %s", path, strerror(errno));
+fail:
+	if (b->fd >= 0)
+		close(b->fd);
+	free(b);
+	return NULL;
+}
+
+void blk_close(struct blk *b)
+{
+	if (!b)
+		return;
+	close(b->fd);
+	free(b->bounce);
+	free(b);
+}
+
+/* The [skip, skip + len) part of @src as a new iovec list in @dst. */
+static int iov_slice(const struct iovec *src, int n, size_t skip, size_t len, struct iovec *dst)
+{
+	int out = 0;
+
+	for (int i = 0; i < n && len; i++) {
+		size_t chunk;
+
+		if (skip >= src[i].iov_len) {
+			skip -= src[i].iov_len;
+			continue;
+		}
+		chunk = src[i].iov_len - skip;
+		if (chunk > len)
+			chunk = len;
+		dst[out++] = (struct iovec){ (uint8_t *)src[i].iov_base + skip, chunk };
+		len -= chunk;
+		skip = 0;
+	}
+	return out;
+}
+
+/* Positioned vector I/O to completion, in IOV_MAX batches. */
+static int rw_all(int fd, struct iovec *iov, int n, off_t off, bool write)
+{
+	while (n > 0) {
+		int batch = n > 1024 ? 1024 : n;
+		ssize_t done = write ? pwritev(fd, iov, batch, off) : preadv(fd, iov, batch, off);
+
+		if (done < 0 && errno == EINTR)
+			continue;
+		if (done <= 0)
+			return done < 0 ? -errno : -EIO; /* a short read past EOF is an error */
+		off += done;
+		while (n > 0 && (size_t)done >= iov->iov_len) {
+			done -= iov->iov_len;
+			iov++;
+			n--;
+		}
+		if (n > 0) {
+			iov->iov_base = (uint8_t *)iov->iov_base + done;
+			iov->iov_len -= done;
+		}
+	}
+	return 0;
+}
+
+/*
+ * O_DIRECT wants aligned buffers; Linux guests give them, other drivers
+ * may not, so an EINVAL retries through the aligned bounce buffer.
+ */
+static int blk_rw(struct blk *b, struct iovec *iov, int n, off_t off, size_t len, bool write)
+{
+	int ret = rw_all(b->fd, iov, n, off, write);
+
+	if (ret != -EINVAL || !b->bounce)
+		return ret;
+	for (size_t done = 0; done < len;) {
+		size_t chunk = len - done > SIZE_MAX_BYTES ? SIZE_MAX_BYTES : len - done;
+		struct iovec bounce = { b->bounce, chunk };
+
+		if (write)
+			iov_to_buf(iov, n, done, b->bounce, chunk);
+		ret = rw_all(b->fd, &bounce, 1, off + done, write);
+		if (ret)
+			return ret;
+		if (!write)
+			buf_to_iov(iov, n, done, b->bounce, chunk);
+		done += chunk;
+	}
+	return 0;
+}
+
+static bool in_range(const struct blk *b, uint64_t sector, uint64_t bytes)
+{
+	uint64_t count = bytes / SECTOR;
+
+	return sector <= b->sectors && count <= b->sectors - sector;
+}
+
+static uint8_t discard(struct blk *b, struct virtq_chain *c, size_t data_len, bool zeroes)
+{
+	struct {
+		uint64_t sector;
+		uint32_t num_sectors;
+		uint32_t flags;
+	} seg;
+	int mode;
+
+	/* One segment per request: max_discard_seg is 1. */
+	if (data_len != sizeof(seg) || iov_to_buf(c->out, c->nout, 16, &seg, sizeof(seg)) != 16)
+		return VIRTIO_BLK_S_UNSUPP;
+	if (b->read_only || seg.num_sectors > MAX_DISCARD_SECTORS ||
+	    !in_range(b, seg.sector, (uint64_t)seg.num_sectors * SECTOR) ||
+	    (seg.flags & ~(uint32_t)VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP))
+		return VIRTIO_BLK_S_IOERR;
+	mode = FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE;
+	if (zeroes && !(seg.flags & VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP))
+		mode = FALLOC_FL_KEEP_SIZE | FALLOC_FL_ZERO_RANGE;
+	if (fallocate(b->fd, mode, seg.sector * SECTOR, (off_t)seg.num_sectors * SECTOR) == 0)
+		return VIRTIO_BLK_S_OK;
+	/* Punching is optional for a discard; for write-zeroes it is not. */
+	return zeroes ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
+}
+
+uint32_t blk_handle(struct blk *b, struct virtq_chain *c, bool flush_negotiated)
+{
+	struct {
+		uint32_t type;
+		uint32_t reserved;
+		uint64_t sector;
+	} hdr;
+	uint8_t status = VIRTIO_BLK_S_OK;
+	size_t in_data, out_data;
+	uint32_t used = 1;
+	int n;
+
+	/* Without a writable status byte there is no way to answer. */
+	if (c->in_len < 1 || c->in_len > UINT32_MAX)
+		return 0;
+	in_data = c->in_len - 1;
+	if (iov_to_buf(c->out, c->nout, 0, &hdr, sizeof(hdr)) != sizeof(hdr)) {
+		status = VIRTIO_BLK_S_IOERR;
+		goto done;
+	}
+	out_data = c->out_len - sizeof(hdr);
+	switch (hdr.type) {
+	case VIRTIO_BLK_T_IN:
+		if (in_data % SECTOR || !in_range(b, hdr.sector, in_data)) {
+			status = VIRTIO_BLK_S_IOERR;
+			break;
+		}
+		n = iov_slice(c->in, c->nin, 0, in_data, b->iov);
+		if (blk_rw(b, b->iov, n, hdr.sector * SECTOR, in_data, false))
+			status = VIRTIO_BLK_S_IOERR;
+		else
+			used += in_data;
+		break;
+	case VIRTIO_BLK_T_OUT:
+		if (b->read_only || out_data % SECTOR || !in_range(b, hdr.sector, out_data)) {
+			status = VIRTIO_BLK_S_IOERR;
+			break;
+		}
+		n = iov_slice(c->out, c->nout, sizeof(hdr), out_data, b->iov);
+		if (blk_rw(b, b->iov, n, hdr.sector * SECTOR, out_data, true))
+			status = VIRTIO_BLK_S_IOERR;
+		/* A driver that cannot flush gets write-through. */
+		else if (!flush_negotiated && fdatasync(b->fd))
+			status = VIRTIO_BLK_S_IOERR;
+		break;
+	case VIRTIO_BLK_T_FLUSH:
+		if (!b->read_only && fdatasync(b->fd))
+			status = VIRTIO_BLK_S_IOERR;
+		break;
+	case VIRTIO_BLK_T_GET_ID:
+		n = in_data < ID_BYTES ? in_data : ID_BYTES;
+		used += buf_to_iov(c->in, c->nin, 0, b->id, n);
+		break;
+	case VIRTIO_BLK_T_DISCARD:
+	case VIRTIO_BLK_T_WRITE_ZEROES:
+		status = discard(b, c, out_data, hdr.type == VIRTIO_BLK_T_WRITE_ZEROES);
+		break;
+	default:
+		status = VIRTIO_BLK_S_UNSUPP;
+	}
+done:
+	buf_to_iov(c->in, c->nin, c->in_len - 1, &status, 1);
+	return used;
+}
+
+static uint32_t blk_request(struct virtio_dev *vdev, struct virtq_chain *chain)
+{
+	return blk_handle(vdev->priv, chain, virtio_has_feature(vdev, VIRTIO_BLK_F_FLUSH));
+}
+
+static void blk_notify(struct virtio_dev *vdev, int queue)
+{
+	struct blk *b = vdev->priv;
+
+	virtio_process_queue(vdev, queue, &b->chain, blk_request, NULL);
+}
+
+static void put_le(uint8_t *p, uint64_t v, int n)
+{
+	for (int i = 0; i < n; i++)
+		p[i] = v >> (8 * i);
+}
+
+static void blk_config_read(struct virtio_dev *vdev, uint32_t offset, uint8_t *data, uint32_t size)
+{
+	struct blk *b = vdev->priv;
+	uint8_t config[60] = { 0 };
+
+	put_le(config + 0, b->sectors, 8);
+	put_le(config + 8, SIZE_MAX_BYTES, 4);
+	put_le(config + 12, SEG_MAX, 4);
+	put_le(config + 20, SECTOR, 4); /* blk_size */
+	put_le(config + 34, 1, 2); /* num_queues */
+	put_le(config + 36, MAX_DISCARD_SECTORS, 4);
+	put_le(config + 40, 1, 4); /* max_discard_seg */
+	put_le(config + 44, 8, 4); /* discard_sector_alignment: 4 KiB */
+	put_le(config + 48, MAX_DISCARD_SECTORS, 4);
+	put_le(config + 52, 1, 4); /* max_write_zeroes_seg */
+	config[56] = 1; /* write_zeroes_may_unmap */
+	if (offset < sizeof(config) && size <= sizeof(config) - offset)
+		memcpy(data, config + offset, size);
+}
+
+static void blk_destroy(struct virtio_dev *vdev)
+{
+	blk_close(vdev->priv);
+	vdev->priv = NULL;
+}
+
+static const struct virtio_dev_ops blk_ops_rw = {
+	.name = "virtio-blk",
+	.device_id = VIRTIO_ID_BLOCK,
+	.num_queues = 1,
+	.features = 1ULL << VIRTIO_BLK_F_SIZE_MAX | 1ULL << VIRTIO_BLK_F_SEG_MAX |
+		    1ULL << VIRTIO_BLK_F_BLK_SIZE | 1ULL << VIRTIO_BLK_F_FLUSH |
+		    1ULL << VIRTIO_BLK_F_DISCARD | 1ULL << VIRTIO_BLK_F_WRITE_ZEROES,
+	.config_read = blk_config_read,
+	.queue_notify = blk_notify,
+	.destroy = blk_destroy,
+};
+
+static const struct virtio_dev_ops blk_ops_ro = {
+	.name = "virtio-blk",
+	.device_id = VIRTIO_ID_BLOCK,
+	.num_queues = 1,
+	.features = 1ULL << VIRTIO_BLK_F_SIZE_MAX | 1ULL << VIRTIO_BLK_F_SEG_MAX |
+		    1ULL << VIRTIO_BLK_F_BLK_SIZE | 1ULL << VIRTIO_BLK_F_FLUSH |
+		    1ULL << VIRTIO_BLK_F_RO,
+	.config_read = blk_config_read,
+	.queue_notify = blk_notify,
+	.destroy = blk_destroy,
+};
+
+int virtio_blk_add(struct vm *vm, const struct disk_config *disk)
+{
+	struct blk *b = blk_open(disk);
+
+	if (!b)
+		return -1;
+	return virtio_mmio_add(vm, disk->read_only ? &blk_ops_ro : &blk_ops_rw, b);
+}

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef KVMINI_VIRTIO_BLK_H
+#define KVMINI_VIRTIO_BLK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct vm;
+struct virtio_dev;
+struct virtq_chain;
+
+struct disk_config {
+	const char *path;
+	const char *id; /* serial for GET_ID; defaults to the file name */
+	bool read_only;
+	bool cache_none; /* O_DIRECT: bypass the host page cache */
+};
+
+/* Parses "path=FILE[,ro][,id=NAME][,cache=none|writeback]". */
+int disk_config_parse(const char *spec, struct disk_config *disk);
+
+int virtio_blk_add(struct vm *vm, const struct disk_config *disk);
+
+/* The request path, exposed for unit tests and fuzzing. */
+struct blk;
+struct blk *blk_open(const struct disk_config *disk);
+void blk_close(struct blk *blk);
+uint32_t blk_handle(struct blk *blk, struct virtq_chain *chain, bool flush_negotiated);
+
+#define VIRTIO_BLK_T_IN 0
+#define VIRTIO_BLK_T_OUT 1
+#define VIRTIO_BLK_T_FLUSH 4
+#define VIRTIO_BLK_T_GET_ID 8
+#define VIRTIO_BLK_T_DISCARD 11
+#define VIRTIO_BLK_T_WRITE_ZEROES 13
+#define VIRTIO_BLK_S_OK 0
+#define VIRTIO_BLK_S_IOERR 1
+#define VIRTIO_BLK_S_UNSUPP 2
+
+#endif

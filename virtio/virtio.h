@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef KVMINI_VIRTIO_H
+#define KVMINI_VIRTIO_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "virtio/queue.h"
+
+#define VIRTIO_F_RING_INDIRECT_DESC 28
+#define VIRTIO_F_RING_EVENT_IDX 29
+#define VIRTIO_F_VERSION_1 32
+
+#define VIRTIO_STATUS_ACKNOWLEDGE 1
+#define VIRTIO_STATUS_DRIVER 2
+#define VIRTIO_STATUS_DRIVER_OK 4
+#define VIRTIO_STATUS_FEATURES_OK 8
+#define VIRTIO_STATUS_NEEDS_RESET 0x40
+#define VIRTIO_STATUS_FAILED 0x80
+
+#define VIRTIO_MAX_QUEUES 4
+
+struct vm;
+struct virtio_dev;
+
+/* What a device model (blk, rng, ...) gives the transport. */
+struct virtio_dev_ops {
+	const char *name;
+	uint32_t device_id;
+	uint16_t num_queues;
+	uint64_t features; /* device-specific bits; the transport adds its own */
+	/* Config space: reads and writes of [offset, offset + size). */
+	void (*config_read)(struct virtio_dev *vdev, uint32_t offset, uint8_t *data, uint32_t size);
+	void (*config_write)(struct virtio_dev *vdev, uint32_t offset, const uint8_t *data,
+			     uint32_t size);
+	/* Called on the device's I/O thread, with vdev->lock held. */
+	void (*queue_notify)(struct virtio_dev *vdev, int queue);
+	/* The driver reset the device (status 0 or QueueReset); lock held. */
+	void (*reset)(struct virtio_dev *vdev);
+	/* An extra fd for the I/O thread to poll (a tap, a timer); -1 if none. */
+	int (*poll_fd)(struct virtio_dev *vdev);
+	void (*poll_ready)(struct virtio_dev *vdev);
+	/* Releases the model's host resources; the I/O thread has stopped. */
+	void (*destroy)(struct virtio_dev *vdev);
+};
+
+/*
+ * Handles one request and returns the bytes it wrote into the chain's
+ * writable buffers (the used length).
+ */
+typedef uint32_t (*virtio_request_fn)(struct virtio_dev *vdev, struct virtq_chain *chain);
+
+/*
+ * One virtio-mmio device: its transport registers, queues, ioeventfds and
+ * irqfd, and the I/O thread that runs the device model.
+ */
+struct virtio_dev {
+	const struct virtio_dev_ops *ops;
+	void *priv;
+	struct vm *vm;
+	uint64_t base;
+	unsigned int irq;
+	pthread_mutex_t lock;
+
+	uint32_t status;
+	uint32_t device_features_sel, driver_features_sel, queue_sel;
+	uint64_t driver_features;
+	uint32_t interrupt_status;
+	uint32_t config_generation;
+	struct virtq queues[VIRTIO_MAX_QUEUES];
+
+	int irq_fd;
+	int notify_fd[VIRTIO_MAX_QUEUES];
+	int epoll_fd;
+	int stop_fd;
+	pthread_t thread;
+	bool thread_started;
+	uint64_t bad_chains;
+	uint64_t requests;
+};
+
+#define VIRTIO_MMIO_BASE 0xd0000000ULL
+#define VIRTIO_MMIO_SIZE 0x1000
+#define VIRTIO_IRQ_BASE 5
+
+/*
+ * Registers a virtio-mmio device with the VM: MMIO region, ioeventfds,
+ * irqfd, ACPI entry and I/O thread. Takes ownership of @priv (released
+ * through ops->destroy) even when it fails. Returns 0 or -1.
+ */
+int virtio_mmio_add(struct vm *vm, const struct virtio_dev_ops *ops, void *priv);
+void virtio_mmio_stop(struct virtio_dev *vdev);
+
+/*
+ * For device models: pops every available chain of @queue and hands it to
+ * @handle, completing malformed chains with length 0, until the queue is
+ * empty (or @handle's model says stop by returning without budget, see
+ * rng). Then interrupts the driver if it wants one.
+ */
+void virtio_process_queue(struct virtio_dev *vdev, int queue, struct virtq_chain *chain,
+			  virtio_request_fn handle, bool (*may_continue)(struct virtio_dev *));
+/* The device hit a guest error it cannot continue from. */
+void virtio_needs_reset(struct virtio_dev *vdev, const char *why);
+bool virtio_has_feature(const struct virtio_dev *vdev, unsigned int bit);
+
+/* The MMIO register interface, exposed for unit tests and fuzzing. */
+void virtio_mmio_read(void *dev, uint64_t offset, uint8_t *data, uint32_t size);
+void virtio_mmio_write(void *dev, uint64_t offset, const uint8_t *data, uint32_t size);
+
+#endif
