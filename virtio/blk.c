@@ -101,7 +101,7 @@ struct blk *blk_open(const struct disk_config *disk)
 	path[len] = 0;
 	b->read_only = disk->read_only;
 	b->fd = open(path, (disk->read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC |
-				   (disk->cache_none ? O_DIRECT : 0));
+			       (disk->cache_none ? O_DIRECT : 0));
 	if (b->fd < 0) {
 		log_error("disk %s: %s", path, strerror(errno));
 		goto fail;
@@ -123,8 +123,9 @@ struct blk *blk_open(const struct disk_config *disk)
 	b->sectors = bytes / SECTOR;
 	/* The serial is 20 bytes, NUL-padded, not necessarily terminated. */
 	{
-		const char *id = disk->id ? disk->id : strrchr(path, '/') ? strrchr(path, '/') + 1 :
-									      path;
+		const char *id = disk->id	      ? disk->id
+				 : strrchr(path, '/') ? strrchr(path, '/') + 1
+						      : path;
 		size_t n = disk->id ? field_len(id) : strlen(id);
 
 		memcpy(b->id, id, n < ID_BYTES ? n : ID_BYTES);

@@ -169,9 +169,9 @@ static uint32_t read_reg(struct virtio_dev *vdev, uint64_t offset)
 	case REG_VENDOR_ID:
 		return VIRTIO_VENDOR_ID;
 	case REG_DEVICE_FEATURES:
-		return vdev->device_features_sel > 1 ?
-			       0 :
-			       offered_features(vdev) >> (32 * vdev->device_features_sel);
+		return vdev->device_features_sel > 1
+			   ? 0
+			   : offered_features(vdev) >> (32 * vdev->device_features_sel);
 	case REG_QUEUE_NUM_MAX:
 		return q ? VIRTQ_MAX_SIZE : 0;
 	case REG_QUEUE_READY:
