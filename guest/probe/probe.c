@@ -26,26 +26,22 @@ struct range {
 	uint32_t type;
 };
 
-struct user_result {
-	uint64_t value, cpl;
-};
-
 extern char _start[], _end[];
 extern uint64_t gdt[];
 extern const uint64_t isr_table[32];
 extern char ap_trampoline[], ap_trampoline_end[];
 extern char ap_stacks[];
 void user_return(void);
-struct user_result enter_user(struct user_result (*fn)(uint64_t), uint64_t arg, void *stack);
 
-static const char *cmdline = "";
+const char *cmdline = "";
 static struct range ranges[MAX_RANGES];
 static int nranges;
 static uint64_t initrd_addr, initrd_size, rsdp_hint;
-static int failures, checks;
+int failures, checks;
 static uint8_t madt_apic_ids[MAX_CPUS];
 static int madt_cpus;
-static uint64_t fadt_addr, dsdt_addr;
+static uint64_t fadt_addr;
+uint64_t dsdt_addr;
 
 static volatile uint32_t ap_count;
 static volatile uint64_t ap_seen_mask;
@@ -53,10 +49,10 @@ static volatile uint64_t ap_bad_mask;
 
 static uint64_t idt[256 * 2] __attribute__((aligned(16)));
 static uint32_t tss[26] __attribute__((aligned(16)));
-static uint8_t user_stack[16384] __attribute__((aligned(16)));
+uint8_t user_stack[16384] __attribute__((aligned(16)));
 static uint8_t kernel_int_stack[8192] __attribute__((aligned(16)));
 
-static void check(int ok, const char *name)
+void check(int ok, const char *name)
 {
 	checks++;
 	if (!ok)
@@ -329,7 +325,7 @@ static uint64_t find_rsdp(void)
 	return 0;
 }
 
-static uint32_t table_len(uint64_t t)
+uint32_t table_len(uint64_t t)
 {
 	uint32_t len;
 
@@ -606,5 +602,6 @@ void probe_main(uint32_t mode, uint64_t info)
 	check_cpuid();
 	check_smp();
 	check_ring3();
+	check_virtio();
 	do_exit(failures == 0);
 }

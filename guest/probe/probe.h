@@ -62,6 +62,23 @@ static inline void pause(void)
 	__asm__ volatile("pause");
 }
 
+/* probe.c */
+struct user_result {
+	uint64_t value, cpl;
+};
+extern const char *cmdline;
+extern uint64_t dsdt_addr;
+extern uint8_t user_stack[16384];
+void check(int ok, const char *name);
+uint32_t table_len(uint64_t table);
+/* Runs fn(arg) in ring 3 and returns what it hands back with ud2. */
+struct user_result enter_user(struct user_result (*fn)(uint64_t), uint64_t arg, void *stack);
+#define USER_STACK_TOP (user_stack + sizeof(user_stack) - 8)
+#define user_exit(a, d) __asm__ volatile("ud2" : : "a"((uint64_t)(a)), "d"((uint64_t)(d)))
+
+/* virtio.c */
+void check_virtio(void);
+
 /* lib.c */
 void *memcpy(void *dst, const void *src, size_t n);
 void *memset(void *dst, int c, size_t n);

@@ -1,5 +1,7 @@
-# Full userspace: busybox init runs guest/linux/guest-test.sh, which prints
-# "GUEST ok|FAIL name" lines, then powers off. Needs hardware KVM: an
+# Full userspace: busybox init runs guest/linux/guest-test.sh (nproc,
+# mounts, dd and sync on a scratch /dev/vda, /dev/hwrng), which prints
+# "GUEST ok|FAIL name" lines, then powers off. The bzImage boot path is
+# used here, the PVH path by tests/linux/boot.sh. Needs hardware KVM: an
 # emulating backend (kvm_pvm) cannot run an unmodified guest's userspace.
 name="linux userspace (busybox init)"
 if need_kvm "$name"; then
@@ -9,9 +11,12 @@ if need_kvm "$name"; then
 		fail "$name" "no busybox initramfs in $kit (guest/build.sh initramfs)"
 	else
 		log=$WORK/userspace.log
+		rm -f "$WORK/scratch.img"
+		truncate -s 8M "$WORK/scratch.img"
 		run_vmm "$log" "$log.err" 300 "$KVMINI" run --cpus 2 --memory 512M \
 			--kernel "$kit/kernel-bzImage" --initrd "$kit/initramfs.cpio.gz" \
-			--cmdline "console=ttyS0 panic=-1 kvmini.test=1 kvmini.cpus=2"
+			--disk "path=$WORK/scratch.img" --rng \
+			--cmdline "console=ttyS0 panic=-1 kvmini.test=1 kvmini.cpus=2 kvmini.scratch=vda"
 		if [ "$rc" != 0 ]; then
 			fail "$name" "exit status $rc, expected 0 (poweroff)" "$log" "$log.err"
 		elif ! grep -q '^GUEST done' "$log"; then

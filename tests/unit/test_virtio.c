@@ -164,8 +164,8 @@ static void corrupt_ring_is_broken(void **state)
 	memcpy(f->ram.host + AVAIL + 2, &jump, 2);
 	assert_int_equal(virtq_pop(&f->q, &f->ram, &f->chain), VIRTQ_BROKEN);
 	virtq_reset(&f->q);
-	f->q = (struct virtq){ .num = NUM, .desc_addr = DESC, .avail_addr = AVAIL,
-			       .used_addr = USED };
+	f->q =
+	    (struct virtq){ .num = NUM, .desc_addr = DESC, .avail_addr = AVAIL, .used_addr = USED };
 	memset(f->ram.host + AVAIL, 0, 0x100);
 	assert_int_equal(virtq_activate(&f->q, &f->ram), 0);
 	offer(f, NUM + 3); /* head out of the table */
@@ -371,7 +371,10 @@ static void noop_notify(struct virtio_dev *vdev, int queue)
 }
 
 static const struct virtio_dev_ops test_ops = {
-	.name = "test", .device_id = 42, .num_queues = 2, .features = 1ULL << 5,
+	.name = "test",
+	.device_id = 42,
+	.num_queues = 2,
+	.features = 1ULL << 5,
 	.queue_notify = noop_notify,
 };
 
