@@ -5,7 +5,7 @@ BUILD ?= build
 CFLAGS ?= -O2 -g
 WARNINGS = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 KVMINI_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARNINGS) -I. $(CFLAGS) $(EXTRA_CFLAGS)
-LDLIBS = -lpthread
+LDLIBS = -luring -lpthread
 
 CORE_SRCS = util.c memory.c console.c cli.c vm.c vcpu.c \
 	kvm/kvm.c \

@@ -3,8 +3,8 @@
 # apt. Idempotent: installs only what is missing.
 set -euo pipefail
 pkgs=(
-	build-essential clang clang-format libcmocka-dev # build and unit tests
-	qemu-system-x86 python3 util-linux               # differential tests, bench
+	build-essential clang clang-format libcmocka-dev liburing-dev # build, unit tests
+	qemu-system-x86 python3 util-linux fio           # differential tests, bench
 	linux-source-6.1 bc bison flex libelf-dev libssl-dev cpio # guest kernel
 	busybox-static e2fsprogs                         # guest userspace and root disk
 	dnsmasq-base iproute2                            # DHCP on a tap for Linux tests

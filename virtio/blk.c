@@ -7,8 +7,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
+#include <liburing.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -34,6 +36,23 @@
 #define MAX_DISCARD_SECTORS (1U << 22) /* 2 GiB per segment */
 #define ID_BYTES 20
 
+#define QUEUE_DEPTH 64
+#define SLOT_IOV (SEG_MAX + 2)
+
+/* A request in flight on io_uring. */
+struct blk_slot {
+	uint16_t head;
+	bool busy;
+	uint8_t *status;
+	uint32_t used;
+	size_t expect;
+	off_t offset;
+	bool write;
+	uint32_t generation;
+	int niov;
+	struct iovec iov[SLOT_IOV];
+};
+
 struct blk {
 	int fd;
 	uint64_t sectors;
@@ -42,6 +61,14 @@ struct blk {
 	struct virtq_chain chain;
 	struct iovec iov[VIRTQ_MAX_IOV];
 	void *bounce; /* aligned buffer for O_DIRECT when guest buffers are not */
+
+	/* io_uring engine; without it every request is served synchronously. */
+	bool uring_ok;
+	struct io_uring ring;
+	int ring_event_fd;
+	unsigned int inflight, queued;
+	uint32_t generation; /* bumped on device reset: late completions drop */
+	struct blk_slot slots[QUEUE_DEPTH];
 };
 
 int disk_config_parse(const char *spec, struct disk_config *disk)
@@ -63,9 +90,13 @@ int disk_config_parse(const char *spec, struct disk_config *disk)
 			disk->cache_none = true;
 		} else if (!strcmp(tok, "cache=writeback")) {
 			disk->cache_none = false;
+		} else if (!strcmp(tok, "io=sync")) {
+			disk->sync_io = true;
+		} else if (!strcmp(tok, "io=uring")) {
+			disk->sync_io = false;
 		} else {
 			log_error("--disk: cannot parse '%s' (expected path=FILE[,ro][,id=NAME "
-				  "(at most 20 bytes)][,cache=none|writeback])",
+				  "(at most 20 bytes)][,cache=none|writeback][,io=uring|sync])",
 				  tok);
 			ret = -1;
 			break;
@@ -146,6 +177,10 @@ void blk_close(struct blk *b)
 {
 	if (!b)
 		return;
+	if (b->uring_ok) {
+		io_uring_queue_exit(&b->ring);
+		close(b->ring_event_fd);
+	}
 	close(b->fd);
 	free(b->bounce);
 	free(b);
@@ -321,16 +356,200 @@ done:
 	return used;
 }
 
+/* io_uring engine -------------------------------------------------------- */
+
+static bool uring_init(struct blk *b)
+{
+	b->ring_event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (b->ring_event_fd < 0)
+		return false;
+	if (io_uring_queue_init(QUEUE_DEPTH, &b->ring, 0) < 0) {
+		close(b->ring_event_fd);
+		return false;
+	}
+	if (io_uring_register_eventfd(&b->ring, b->ring_event_fd) < 0) {
+		io_uring_queue_exit(&b->ring);
+		close(b->ring_event_fd);
+		return false;
+	}
+	return true;
+}
+
+static struct blk_slot *free_slot(struct blk *b)
+{
+	for (int i = 0; i < QUEUE_DEPTH; i++)
+		if (!b->slots[i].busy)
+			return &b->slots[i];
+	return NULL;
+}
+
+/* The status byte: the last byte of the writable buffers. */
+static uint8_t *status_byte(const struct virtq_chain *c)
+{
+	for (int i = c->nin - 1; i >= 0; i--)
+		if (c->in[i].iov_len)
+			return (uint8_t *)c->in[i].iov_base + c->in[i].iov_len - 1;
+	return NULL;
+}
+
+/*
+ * Queues a well-formed read, write or flush on io_uring. Anything else,
+ * and every request that must fail, takes the synchronous path, which owns
+ * all the error handling. Returns false if it did not take the request.
+ */
+static bool submit_async(struct blk *b, struct virtq_chain *c, bool flush_negotiated)
+{
+	struct {
+		uint32_t type;
+		uint32_t reserved;
+		uint64_t sector;
+	} hdr;
+	struct blk_slot *slot = free_slot(b);
+	struct io_uring_sqe *sqe;
+	size_t in_data, out_data;
+
+	if (!slot || c->in_len < 1 || c->in_len > UINT32_MAX ||
+	    iov_to_buf(c->out, c->nout, 0, &hdr, sizeof(hdr)) != sizeof(hdr))
+		return false;
+	in_data = c->in_len - 1;
+	out_data = c->out_len - sizeof(hdr);
+	slot->expect = 0;
+	slot->niov = 0;
+	slot->used = 1;
+	if (hdr.type == VIRTIO_BLK_T_IN) {
+		if (in_data % SECTOR || !in_data || !in_range(b, hdr.sector, in_data) ||
+		    c->nin > SLOT_IOV)
+			return false;
+		slot->niov = iov_slice(c->in, c->nin, 0, in_data, slot->iov);
+		slot->expect = in_data;
+		slot->used += in_data;
+	} else if (hdr.type == VIRTIO_BLK_T_OUT) {
+		if (b->read_only || !flush_negotiated || out_data % SECTOR || !out_data ||
+		    !in_range(b, hdr.sector, out_data) || c->nout > SLOT_IOV)
+			return false;
+		slot->niov = iov_slice(c->out, c->nout, sizeof(hdr), out_data, slot->iov);
+		slot->expect = out_data;
+	} else if (hdr.type != VIRTIO_BLK_T_FLUSH || b->read_only) {
+		return false;
+	}
+	sqe = io_uring_get_sqe(&b->ring);
+	if (!sqe)
+		return false;
+	if (hdr.type == VIRTIO_BLK_T_IN) {
+		io_uring_prep_readv(sqe, b->fd, slot->iov, slot->niov, hdr.sector * SECTOR);
+	} else if (hdr.type == VIRTIO_BLK_T_OUT) {
+		io_uring_prep_writev(sqe, b->fd, slot->iov, slot->niov, hdr.sector * SECTOR);
+	} else {
+		/* A flush covers every write completed before it: drain first. */
+		io_uring_prep_fsync(sqe, b->fd, IORING_FSYNC_DATASYNC);
+		sqe->flags |= IOSQE_IO_DRAIN;
+	}
+	io_uring_sqe_set_data(sqe, slot);
+	slot->offset = hdr.sector * SECTOR;
+	slot->write = hdr.type == VIRTIO_BLK_T_OUT;
+	slot->head = c->head;
+	slot->status = status_byte(c);
+	slot->generation = b->generation;
+	slot->busy = true;
+	b->inflight++;
+	b->queued++;
+	return true;
+}
+
 static uint32_t blk_request(struct virtio_dev *vdev, struct virtq_chain *chain)
 {
-	return blk_handle(vdev->priv, chain, virtio_has_feature(vdev, VIRTIO_BLK_F_FLUSH));
+	struct blk *b = vdev->priv;
+	bool flush = virtio_has_feature(vdev, VIRTIO_BLK_F_FLUSH);
+
+	if (b->uring_ok && submit_async(b, chain, flush))
+		return VIRTIO_DEFERRED;
+	return blk_handle(b, chain, flush);
+}
+
+static bool blk_has_slot(struct virtio_dev *vdev)
+{
+	struct blk *b = vdev->priv;
+
+	return !b->uring_ok || b->inflight < QUEUE_DEPTH;
 }
 
 static void blk_notify(struct virtio_dev *vdev, int queue)
 {
 	struct blk *b = vdev->priv;
 
-	virtio_process_queue(vdev, queue, &b->chain, blk_request, NULL);
+	virtio_process_queue(vdev, queue, &b->chain, blk_request, blk_has_slot);
+	/* One submit for everything this notify brought: the batching. */
+	if (b->queued) {
+		io_uring_submit(&b->ring);
+		b->queued = 0;
+	}
+}
+
+static void complete_slot(struct blk *b, struct blk_slot *slot, int res)
+{
+	uint8_t status = VIRTIO_BLK_S_OK;
+
+	/* O_DIRECT refused unaligned guest buffers: bounce them, synchronously. */
+	if (res == -EINVAL && b->bounce && slot->expect)
+		res = blk_rw(b, slot->iov, slot->niov, slot->offset, slot->expect, slot->write)
+			  ? -EIO
+			  : (int)slot->expect;
+	if (res < 0 || (size_t)res != slot->expect)
+		status = VIRTIO_BLK_S_IOERR;
+	if (status != VIRTIO_BLK_S_OK && slot->used > 1)
+		slot->used = 1;
+	*slot->status = status;
+}
+
+static void blk_completions(struct virtio_dev *vdev)
+{
+	struct blk *b = vdev->priv;
+	struct io_uring_cqe *cqe;
+	uint64_t count;
+	bool pushed = false;
+
+	if (read(b->ring_event_fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
+		return;
+	while (io_uring_peek_cqe(&b->ring, &cqe) == 0) {
+		struct blk_slot *slot = io_uring_cqe_get_data(cqe);
+
+		if (slot->generation == b->generation) {
+			complete_slot(b, slot, cqe->res);
+			virtio_push(vdev, 0, slot->head, slot->used);
+			pushed = true;
+		}
+		slot->busy = false;
+		b->inflight--;
+		io_uring_cqe_seen(&b->ring, cqe);
+	}
+	if (pushed)
+		virtio_notify_used(vdev, 0);
+	/* Requests may have waited for a free slot. */
+	if (vdev->queues[0].ready && (vdev->status & VIRTIO_STATUS_DRIVER_OK))
+		blk_notify(vdev, 0);
+}
+
+static int blk_poll_fd(struct virtio_dev *vdev)
+{
+	struct blk *b = vdev->priv;
+
+	return b->uring_ok ? b->ring_event_fd : -1;
+}
+
+/* A reset must not let old requests complete into the new rings. */
+static void blk_reset(struct virtio_dev *vdev)
+{
+	struct blk *b = vdev->priv;
+	struct io_uring_cqe *cqe;
+
+	b->generation++;
+	while (b->uring_ok && b->inflight && io_uring_wait_cqe(&b->ring, &cqe) == 0) {
+		struct blk_slot *slot = io_uring_cqe_get_data(cqe);
+
+		slot->busy = false;
+		b->inflight--;
+		io_uring_cqe_seen(&b->ring, cqe);
+	}
 }
 
 static void put_le(uint8_t *p, uint64_t v, int n)
@@ -374,6 +593,9 @@ static const struct virtio_dev_ops blk_ops_rw = {
 		    1ULL << VIRTIO_BLK_F_DISCARD | 1ULL << VIRTIO_BLK_F_WRITE_ZEROES,
 	.config_read = blk_config_read,
 	.queue_notify = blk_notify,
+	.reset = blk_reset,
+	.poll_fd = blk_poll_fd,
+	.poll_ready = blk_completions,
 	.destroy = blk_destroy,
 };
 
@@ -386,6 +608,9 @@ static const struct virtio_dev_ops blk_ops_ro = {
 		    1ULL << VIRTIO_BLK_F_RO,
 	.config_read = blk_config_read,
 	.queue_notify = blk_notify,
+	.reset = blk_reset,
+	.poll_fd = blk_poll_fd,
+	.poll_ready = blk_completions,
 	.destroy = blk_destroy,
 };
 
@@ -395,5 +620,9 @@ int virtio_blk_add(struct vm *vm, const struct disk_config *disk)
 
 	if (!b)
 		return -1;
+	b->uring_ok = !disk->sync_io && uring_init(b);
+	if (!b->uring_ok && !disk->sync_io)
+		log_warn("disk %.*s: io_uring unavailable; using synchronous I/O",
+			 (int)field_len(disk->path), disk->path);
 	return virtio_mmio_add(vm, disk->read_only ? &blk_ops_ro : &blk_ops_rw, b);
 }

@@ -14,9 +14,10 @@ struct disk_config {
 	const char *id; /* serial for GET_ID; defaults to the file name */
 	bool read_only;
 	bool cache_none; /* O_DIRECT: bypass the host page cache */
+	bool sync_io; /* serve requests with preadv/pwritev instead of io_uring */
 };
 
-/* Parses "path=FILE[,ro][,id=NAME][,cache=none|writeback]". */
+/* Parses "path=FILE[,ro][,id=NAME][,cache=none|writeback][,io=uring|sync]". */
 int disk_config_parse(const char *spec, struct disk_config *disk);
 
 int virtio_blk_add(struct vm *vm, const struct disk_config *disk);

@@ -108,11 +108,26 @@ void virtio_process_queue(struct virtio_dev *vdev, int queue, struct virtq_chain
 					 vdev->ops->name, chain->head);
 			virtq_push(q, chain->head, 0);
 		} else {
-			virtq_push(q, chain->head, handle(vdev, chain));
+			uint32_t len = handle(vdev, chain);
+
+			if (len == VIRTIO_DEFERRED)
+				continue;
+			virtq_push(q, chain->head, len);
 		}
 		pushed = true;
 	}
-	if (pushed && virtq_should_notify(q))
+	if (pushed)
+		virtio_notify_used(vdev, queue);
+}
+
+void virtio_push(struct virtio_dev *vdev, int queue, uint16_t head, uint32_t len)
+{
+	virtq_push(&vdev->queues[queue], head, len);
+}
+
+void virtio_notify_used(struct virtio_dev *vdev, int queue)
+{
+	if (vdev->queues[queue].ready && virtq_should_notify(&vdev->queues[queue]))
 		raise_interrupt(vdev, INT_USED_RING);
 }
 

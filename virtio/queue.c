@@ -153,9 +153,13 @@ int virtq_pop(struct virtq *q, const struct guest_ram *ram, struct virtq_chain *
 
 void virtq_push(struct virtq *q, uint16_t head, uint32_t len)
 {
-	volatile uint8_t *elem = q->used + USED_RING + 8 * (q->used_idx % q->num);
+	volatile uint8_t *elem;
 	uint32_t id = head;
 
+	/* A late completion after a reset has no ring to go to. */
+	if (!q->ready)
+		return;
+	elem = q->used + USED_RING + 8 * (q->used_idx % q->num);
 	memcpy((uint8_t *)elem, &id, 4);
 	memcpy((uint8_t *)elem + 4, &len, 4);
 	q->used_idx++;

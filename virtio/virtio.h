@@ -51,6 +51,9 @@ struct virtio_dev_ops {
  */
 typedef uint32_t (*virtio_request_fn)(struct virtio_dev *vdev, struct virtq_chain *chain);
 
+/* A handler's answer for a request it completes later with virtio_push(). */
+#define VIRTIO_DEFERRED UINT32_MAX
+
 /*
  * One virtio-mmio device: its transport registers, queues, ioeventfds and
  * irqfd, and the I/O thread that runs the device model.
@@ -100,6 +103,10 @@ void virtio_mmio_stop(struct virtio_dev *vdev);
  */
 void virtio_process_queue(struct virtio_dev *vdev, int queue, struct virtq_chain *chain,
 			  virtio_request_fn handle, bool (*may_continue)(struct virtio_dev *));
+/* Completes a deferred request; then virtio_notify_used() after a batch. */
+void virtio_push(struct virtio_dev *vdev, int queue, uint16_t head, uint32_t len);
+void virtio_notify_used(struct virtio_dev *vdev, int queue);
+
 /* The device hit a guest error it cannot continue from. */
 void virtio_needs_reset(struct virtio_dev *vdev, const char *why);
 bool virtio_has_feature(const struct virtio_dev *vdev, unsigned int bit);

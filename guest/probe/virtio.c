@@ -233,8 +233,8 @@ static void set_desc(struct desc *t, int i, const volatile void *addr, uint32_t 
  * (through an indirect table when @use_indirect), status. Returns the
  * status byte, or 0xff if the device never answered.
  */
-static int blk_rw(struct vdev *d, uint32_t type, uint64_t sector, void *buf, uint32_t len,
-		  int segs, int use_indirect)
+static int blk_rw(struct vdev *d, uint32_t type, uint64_t sector, void *buf, uint32_t len, int segs,
+		  int use_indirect)
 {
 	struct desc *t = use_indirect ? indirect : d->ring->desc;
 	uint16_t dflag = (type == 0 || type == 8) ? D_WRITE : 0;
@@ -348,8 +348,8 @@ static void check_blk(struct vdev *d)
 	printf("pattern over the whole disk, direct descriptors, no EVENT_IDX: %d\n", ret);
 
 	/* Renegotiate the way a newer driver would: indirect + EVENT_IDX. */
-	if (init_dev(d, want_features | F_INDIRECT | F_EVENT_IDX) ||
-	    !(d->features & F_INDIRECT) || !(d->features & F_EVENT_IDX)) {
+	if (init_dev(d, want_features | F_INDIRECT | F_EVENT_IDX) || !(d->features & F_INDIRECT) ||
+	    !(d->features & F_EVENT_IDX)) {
 		check(0, "virtio-blk-indirect-event-idx");
 		printf("features 0x%lx\n", d->features);
 		return;

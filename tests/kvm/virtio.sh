@@ -15,18 +15,22 @@ PY
 
 virtio_args="probe.mem=128 probe.virtio=1 probe.disk-sectors=8192 probe.disk-id=probe-disk"
 
-name="virtio probe: blk, read-only blk, rng, hostile driver"
+# The disk directory: on disk rather than tmpfs where possible, so that
+# cache=none really is O_DIRECT.
+disk_dir=$(mktemp -d "${KVMINI_DISK_DIR:-$PWD/build}/disks.XXXXXX")
+for engine in io=uring io=sync cache=none; do
+name="virtio probe ($engine): blk, read-only blk, rng, hostile driver"
 if need_kvm "$name"; then
-	rm -f "$WORK/d1.img" "$WORK/d2.img"
-	truncate -s 4M "$WORK/d1.img"
-	truncate -s 1M "$WORK/d2.img"
+	rm -f "$disk_dir/d1.img" "$disk_dir/d2.img"
+	truncate -s 4M "$disk_dir/d1.img"
+	truncate -s 1M "$disk_dir/d2.img"
 	run_vmm "$WORK/out" "$WORK/err" 120 "$KVMINI" run --memory 128M \
-		--kernel "$PROBES/probe.elf" --disk "path=$WORK/d1.img,id=probe-disk" \
-		--disk "path=$WORK/d2.img,ro" --rng \
+		--kernel "$PROBES/probe.elf" --disk "path=$disk_dir/d1.img,id=probe-disk,$engine" \
+		--disk "path=$disk_dir/d2.img,ro,$engine" --rng \
 		--cmdline "$(probe_cmdline $virtio_args probe.virtio-evil=1)"
 	if check_probe "$name" "$WORK/out" "$WORK/err" 1; then
 		# The last pattern written, with sectors 0-15 discarded/zeroed.
-		bad=$(check_pattern "$WORK/d1.img" 0x2222 16)
+		bad=$(check_pattern "$disk_dir/d1.img" 0x2222 16)
 		if [ "$bad" != 0 ]; then
 			fail "$name" "$bad words of the disk file differ from what the guest wrote"
 		elif [ "$(grep -c '^PROBE ok virtio' "$WORK/out")" -lt 13 ]; then
@@ -36,6 +40,8 @@ if need_kvm "$name"; then
 		fi
 	fi
 fi
+done
+rm -rf "$disk_dir"
 
 name="virtio qemu differential"
 if need_kvm "$name" && need_qemu "$name"; then
