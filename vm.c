@@ -288,7 +288,12 @@ int vm_run(struct vm *vm)
 	}
 	for (unsigned int i = 0; i < vm->ncpus; i++) {
 		int err = pthread_create(&vm->vcpus[i].thread, NULL, vcpu_thread, &vm->vcpus[i]);
+		char name[16];
 
+		if (!err) {
+			snprintf(name, sizeof(name), "vcpu%u", i);
+			pthread_setname_np(vm->vcpus[i].thread, name);
+		}
 		if (err) {
 			log_error("starting vCPU %u: %s", i, strerror(err));
 			vm_request_exit(vm, EXIT_HOST_ERROR);

@@ -6,6 +6,7 @@
  * device model.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -475,6 +476,12 @@ int virtio_mmio_add(struct vm *vm, const struct virtio_dev_ops *ops, void *priv)
 		return -1;
 	}
 	vdev->thread_started = true;
+	{
+		char name[16];
+
+		snprintf(name, sizeof(name), "io-%s", ops->name + 7); /* skip "virtio-" */
+		pthread_setname_np(vdev->thread, name);
+	}
 	return 0;
 }
 

@@ -53,7 +53,7 @@
 #define D_WRITE 2
 #define D_INDIRECT 4
 
-#define QSIZE 16
+#define QSIZE 128
 #define MAX_DEVS 8
 #define CHUNK 65536
 #define SECTOR 512
@@ -522,6 +522,149 @@ static void write_records(struct vdev *d)
 	putstr("PROBE records done\n");
 }
 
+/* Benchmark (probe.bench=1): runs in ring 3 ------------------------------ */
+
+#define BENCH_QD 32
+#define BENCH_BUF 0x4000000ULL /* 64 MiB: 32 x 1 MiB of request buffers */
+
+static struct {
+	uint32_t type, reserved;
+	uint64_t sector;
+} bhdr[BENCH_QD];
+static volatile uint8_t bstatus[BENCH_QD];
+static uint64_t rng_state = 88172645463325252ULL;
+
+static uint64_t xorshift(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return rng_state;
+}
+
+/* Fills request slot @i: three descriptors at 3 * i. */
+static void bench_prepare(struct vdev *d, int i, uint32_t type, uint64_t sector, uint32_t len)
+{
+	struct desc *t = d->ring->desc;
+	uint8_t *buf = (uint8_t *)(BENCH_BUF + (uint64_t)i * (1 << 20));
+
+	bhdr[i].type = type;
+	bhdr[i].sector = sector;
+	t[3 * i] = (struct desc){ (uint64_t)&bhdr[i], 16, D_NEXT, (uint16_t)(3 * i + 1) };
+	t[3 * i + 1] = (struct desc){ (uint64_t)buf, len, (uint16_t)(D_NEXT | (type ? 0 : D_WRITE)),
+				      (uint16_t)(3 * i + 2) };
+	t[3 * i + 2] = (struct desc){ (uint64_t)&bstatus[i], 1, D_WRITE, 0 };
+	d->ring->avail.ring[d->next_avail % d->num] = 3 * i;
+	d->next_avail++;
+}
+
+static void bench_publish(struct vdev *d, uint16_t old)
+{
+	struct ring *r = d->ring;
+
+	r->avail.used_event = d->last_used;
+	barrier();
+	r->avail.idx = d->next_avail;
+	barrier();
+	if ((uint16_t)(d->next_avail - r->used.avail_event - 1) < (uint16_t)(d->next_avail - old))
+		wr(d, REG_QUEUE_NOTIFY, 0);
+}
+
+/* @count requests of @len bytes at queue depth @qd; random or sequential. */
+static int bench_phase(struct vdev *d, const char *name, uint32_t type, uint32_t len, int qd,
+		       int random, uint64_t count, uint64_t sectors)
+{
+	uint64_t submitted = 0, done = 0, next_seq = 0, span = sectors - len / SECTOR;
+	uint64_t errors = 0;
+
+	for (uint16_t old = d->next_avail; submitted < count && submitted < (uint64_t)qd;) {
+		uint64_t s = random ? (xorshift() % span) & ~7ULL : next_seq;
+
+		next_seq = (next_seq + len / SECTOR) % span;
+		bench_prepare(d, submitted++, type, s, len);
+		if (submitted == (uint64_t)qd || submitted == count)
+			bench_publish(d, old);
+	}
+	while (done < count) {
+		uint16_t old = d->next_avail;
+		int added = 0;
+
+		while (*(volatile uint16_t *)&d->ring->used.idx == d->last_used)
+			pause();
+		barrier();
+		while (*(volatile uint16_t *)&d->ring->used.idx != d->last_used) {
+			int slot = d->ring->used.ring[d->last_used % d->num].id / 3;
+
+			d->last_used++;
+			done++;
+			errors += bstatus[slot] != 0;
+			if (submitted < count) {
+				uint64_t s = random ? (xorshift() % span) & ~7ULL : next_seq;
+
+				next_seq = (next_seq + len / SECTOR) % span;
+				bench_prepare(d, slot, type, s, len);
+				submitted++;
+				added++;
+			}
+		}
+		if (added)
+			bench_publish(d, old);
+	}
+	(void)name;
+	return errors ? -1 : 0;
+}
+
+static const struct bench_spec {
+	const char *name;
+	uint32_t type, len;
+	int qd, random;
+	uint64_t count;
+} bench_specs[] = {
+	{ "randread-4k-qd1", 0, 4096, 1, 1, 4000 },
+	{ "randwrite-4k-qd1", 1, 4096, 1, 1, 4000 },
+	{ "randread-4k-qd32", 0, 4096, 32, 1, 16000 },
+	{ "randwrite-4k-qd32", 1, 4096, 32, 1, 16000 },
+	{ "seqread-1m-qd1", 0, 1 << 20, 1, 0, 100 },
+	{ "seqwrite-1m-qd1", 1, 1 << 20, 1, 0, 100 },
+	{ "seqread-1m-qd32", 0, 1 << 20, 32, 0, 400 },
+	{ "seqwrite-1m-qd32", 1, 1 << 20, 32, 0, 400 },
+};
+static struct vdev *bench_dev;
+static uint64_t bench_scale;
+
+/* One phase in ring 3, where polling runs natively (and port I/O cannot). */
+static struct user_result user_bench(uint64_t index)
+{
+	const struct bench_spec *b = &bench_specs[index];
+	int err = bench_phase(bench_dev, b->name, b->type, b->len, b->qd, b->random,
+			      b->count * bench_scale, capacity(bench_dev));
+
+	user_exit(err, 0);
+	__builtin_unreachable();
+}
+
+static void run_bench(struct vdev *d)
+{
+	int failed = 0;
+
+	bench_scale = cmdline_u64(cmdline, "probe.bench", 1);
+	if (init_dev(d, F_BLK_FLUSH | F_EVENT_IDX | F_BLK_SEG_MAX | F_BLK_SIZE_MAX) ||
+	    d->num < 3 * BENCH_QD) {
+		check(0, "virtio-blk-bench");
+		printf("queue of %u entries is too small\n", d->num);
+		return;
+	}
+	bench_dev = d;
+	for (uint64_t i = 0; i < sizeof(bench_specs) / sizeof(bench_specs[0]); i++) {
+		printf("PROBE bench-begin %s\n", bench_specs[i].name);
+		failed += enter_user(user_bench, i, USER_STACK_TOP).value != 0;
+		printf("PROBE bench-end %s %lu\n", bench_specs[i].name,
+		       bench_specs[i].count * bench_scale);
+	}
+	check(!failed, "virtio-blk-bench");
+	printf("%d phases had I/O errors\n", failed);
+}
+
 void check_virtio(void)
 {
 	struct vdev *rw = 0, *other = 0;
@@ -530,6 +673,14 @@ void check_virtio(void)
 	if (!cmdline_u64(cmdline, "probe.virtio", 0))
 		return;
 	discover();
+	if (cmdline_u64(cmdline, "probe.bench", 0)) {
+		for (int i = 0; i < ndevs; i++)
+			if (devs[i].id == 2) {
+				run_bench(&devs[i]);
+				break;
+			}
+		return;
+	}
 	if (cmdline_u64(cmdline, "probe.records", 0)) {
 		for (int i = 0; i < ndevs; i++)
 			if (devs[i].id == 2)
