@@ -14,7 +14,7 @@ void cli_usage(FILE *out)
 	fputs("usage: kvmini run --kernel FILE [--initrd FILE] [--cmdline STR]\n"
 	      "                  [--cpus N] [--memory SIZE] [--reboot exit|restart]\n"
 	      "                  [--disk path=FILE[,ro][,id=NAME][,cache=none|writeback]]...\n"
-	      "                  [--rng]\n"
+	      "                  [--net tap=NAME|tapfd=N[,mac=MAC]]... [--rng]\n"
 	      "       kvmini run --demo\n"
 	      "       kvmini --version\n"
 	      "\n"
@@ -25,6 +25,7 @@ void cli_usage(FILE *out)
 	      "  --memory SIZE     guest RAM: 512 or 512M (MiB), 2G (default 256M)\n"
 	      "  --reboot ACTION   on guest reboot: exit (status 8) or restart\n"
 	      "  --disk SPEC       a virtio-blk disk (raw file or block device); repeatable\n"
+	      "  --net SPEC        a virtio-net NIC on a tap (created if missing); repeatable\n"
 	      "  --rng             a virtio-rng device fed by getrandom()\n"
 	      "  --demo            boot the guest kit from guest/build.sh\n"
 	      "\n"
@@ -51,6 +52,7 @@ int cli_parse_run(int argc, char **argv, struct run_options *opts)
 		{ "reboot", required_argument, NULL, 'r' },
 		{ "disk", required_argument, NULL, 'D' },
 		{ "rng", no_argument, NULL, 'R' },
+		{ "net", required_argument, NULL, 'N' },
 		{ "demo", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -115,6 +117,13 @@ int cli_parse_run(int argc, char **argv, struct run_options *opts)
 			break;
 		case 'R':
 			opts->vm.rng = true;
+			break;
+		case 'N':
+			if (opts->vm.nnics == MAX_NICS)
+				return bad("--net %s: at most 4 network interfaces", optarg);
+			if (net_config_parse(optarg, &opts->vm.nics[opts->vm.nnics]))
+				return EXIT_BAD_INPUT;
+			opts->vm.nnics++;
 			break;
 		case 'd':
 			opts->demo = true;

@@ -110,6 +110,9 @@ static int add_virtio_devices(struct vm *vm)
 	for (int i = 0; i < config->ndisks; i++)
 		if (virtio_blk_add(vm, &config->disks[i]))
 			return -1;
+	for (int i = 0; i < config->nnics; i++)
+		if (virtio_net_add(vm, &config->nics[i]))
+			return -1;
 	if (config->rng && virtio_rng_add(vm))
 		return -1;
 	return 0;

@@ -12,12 +12,14 @@
 #include "kvm/kvm.h"
 #include "memory.h"
 #include "virtio/blk.h"
+#include "virtio/net.h"
 
 #define MAX_VCPUS 64
 #define MAX_ACPI_DEVICES 16
 #define MAX_OWNED 64
 #define MAX_VIRTIO_DEVICES 16
 #define MAX_DISKS 8
+#define MAX_NICS 4
 
 enum reboot_action {
 	REBOOT_EXIT,
@@ -34,6 +36,8 @@ struct vm_config {
 	const char *kvm_device;
 	struct disk_config disks[MAX_DISKS];
 	int ndisks;
+	struct net_config nics[MAX_NICS];
+	int nnics;
 	bool rng;
 };
 

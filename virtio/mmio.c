@@ -132,6 +132,22 @@ void virtio_notify_used(struct virtio_dev *vdev, int queue)
 		raise_interrupt(vdev, INT_USED_RING);
 }
 
+void virtio_poll_enable(struct virtio_dev *vdev, bool on)
+{
+	struct epoll_event ev = { .events = on ? EPOLLIN : 0, .data.u32 = VIRTIO_MAX_QUEUES + 1 };
+
+	if (vdev->poll_enabled != on &&
+	    epoll_ctl(vdev->epoll_fd, EPOLL_CTL_MOD, vdev->ops->poll_fd(vdev), &ev) == 0)
+		vdev->poll_enabled = on;
+}
+
+void virtio_config_changed(struct virtio_dev *vdev)
+{
+	vdev->config_generation++;
+	if (vdev->status & VIRTIO_STATUS_DRIVER_OK)
+		raise_interrupt(vdev, INT_CONFIG);
+}
+
 void virtio_needs_reset(struct virtio_dev *vdev, const char *why)
 {
 	if (!(vdev->status & VIRTIO_STATUS_NEEDS_RESET))
@@ -423,9 +439,11 @@ static int setup_eventfds(struct virtio_dev *vdev)
 	}
 	if (watch(vdev->epoll_fd, vdev->stop_fd, VIRTIO_MAX_QUEUES))
 		return -1;
-	if (vdev->ops->poll_fd && vdev->ops->poll_fd(vdev) >= 0 &&
-	    watch(vdev->epoll_fd, vdev->ops->poll_fd(vdev), VIRTIO_MAX_QUEUES + 1))
-		return -1;
+	if (vdev->ops->poll_fd && vdev->ops->poll_fd(vdev) >= 0) {
+		if (watch(vdev->epoll_fd, vdev->ops->poll_fd(vdev), VIRTIO_MAX_QUEUES + 1))
+			return -1;
+		vdev->poll_enabled = true;
+	}
 	return 0;
 }
 

@@ -166,6 +166,16 @@ void virtq_push(struct virtq *q, uint16_t head, uint32_t len)
 	store16(q->used + USED_IDX, q->used_idx);
 }
 
+void virtq_unpop(struct virtq *q, uint16_t n)
+{
+	q->last_avail -= n;
+}
+
+bool virtq_has_avail(struct virtq *q)
+{
+	return q->ready && load16(q->avail + AVAIL_IDX) != q->last_avail;
+}
+
 bool virtq_should_notify(struct virtq *q)
 {
 	uint16_t old = q->signalled_used, now = q->used_idx, event;
@@ -229,4 +239,14 @@ size_t buf_to_iov(const struct iovec *iov, int n, size_t skip, const void *buf, 
 		skip = 0;
 	}
 	return done;
+}
+
+uint8_t *iov_byte(const struct iovec *iov, int n, size_t off)
+{
+	for (int i = 0; i < n; i++) {
+		if (off < iov[i].iov_len)
+			return (uint8_t *)iov[i].iov_base + off;
+		off -= iov[i].iov_len;
+	}
+	return NULL;
 }

@@ -58,6 +58,10 @@ void virtq_reset(struct virtq *q);
 
 int virtq_pop(struct virtq *q, const struct guest_ram *ram, struct virtq_chain *chain);
 void virtq_push(struct virtq *q, uint16_t head, uint32_t len);
+/* Gives back the last @n popped chains, e.g. when a frame did not fit. */
+void virtq_unpop(struct virtq *q, uint16_t n);
+/* Are there chains the driver made available that we have not popped? */
+bool virtq_has_avail(struct virtq *q);
 
 /* Does the driver want an interrupt for what was pushed since the last? */
 bool virtq_should_notify(struct virtq *q);
@@ -68,5 +72,7 @@ void virtq_update_avail_event(struct virtq *q);
 /* Copies between iovecs and a flat buffer; return bytes copied. */
 size_t iov_to_buf(const struct iovec *iov, int n, size_t skip, void *buf, size_t len);
 size_t buf_to_iov(const struct iovec *iov, int n, size_t skip, const void *buf, size_t len);
+/* The host address of byte @off of an iovec list (NULL past its end). */
+uint8_t *iov_byte(const struct iovec *iov, int n, size_t off);
 
 #endif

@@ -77,6 +77,7 @@ struct virtio_dev {
 	int notify_fd[VIRTIO_MAX_QUEUES];
 	int epoll_fd;
 	int stop_fd;
+	bool poll_enabled;
 	pthread_t thread;
 	bool thread_started;
 	uint64_t bad_chains;
@@ -106,6 +107,11 @@ void virtio_process_queue(struct virtio_dev *vdev, int queue, struct virtq_chain
 /* Completes a deferred request; then virtio_notify_used() after a batch. */
 void virtio_push(struct virtio_dev *vdev, int queue, uint16_t head, uint32_t len);
 void virtio_notify_used(struct virtio_dev *vdev, int queue);
+
+/* Starts or stops watching ops->poll_fd (e.g. a tap while RX has no buffers). */
+void virtio_poll_enable(struct virtio_dev *vdev, bool on);
+/* Device config changed (e.g. link status): bump the generation, interrupt. */
+void virtio_config_changed(struct virtio_dev *vdev);
 
 /* The device hit a guest error it cannot continue from. */
 void virtio_needs_reset(struct virtio_dev *vdev, const char *why);

@@ -14,7 +14,7 @@ linux_boot() {
 	cp "$kit/rootfs.ext4" "$WORK/root.ext4"
 	sectors=$(($(stat -c %s "$WORK/root.ext4") / 512))
 	cmdline="console=ttyS0 root=/dev/vda rootfstype=ext4 rw init=/init kvmini.test=1"
-	cmdline="$cmdline kvmini.cpus=2 panic=-1"
+	cmdline="$cmdline kvmini.cpus=2 panic=-1 ip=dhcp"
 	want_rc=0
 	if [ -e /sys/module/kvm_pvm ]; then
 		cmdline="$cmdline rootflags=no_prefetch_block_bitmaps,noinit_itable"
@@ -22,9 +22,13 @@ linux_boot() {
 		want_rc=10
 	fi
 	start=$(date +%s.%N)
-	run_vmm "$log" "$log.err" 400 "$KVMINI" run --cpus 2 --memory 256M --kernel "$kernel" \
-		--disk "path=$WORK/root.ext4" --rng --cmdline "$cmdline"
+	rm -f "$WORK/leases"
+	run_vmm "$log" "$log.err" 400 unshare --net tests/netns.sh "$WORK/leases" \
+		"$KVMINI" run --cpus 2 --memory 256M --kernel "$kernel" \
+		--disk "path=$WORK/root.ext4" --rng --net tap=tap0 --cmdline "$cmdline"
 	secs=$(echo "$(date +%s.%N) - $start" | bc)
+	local leased
+	leased=$(awk '{ print $3 }' "$WORK/leases" 2>/dev/null | head -1)
 
 	# name:pattern pairs, each asserted on the serial log
 	local checks=(
@@ -35,6 +39,8 @@ linux_boot() {
 		"virtio-blk probed from the DSDT, vda has the disk's size:virtio_blk virtio[0-9]+: \[vda\] $sectors 512-byte logical blocks"
 		"ext4 root mounted from vda:EXT4-fs \(vda\): mounted filesystem"
 		"crng seeded before init:random: crng init done"
+		"DHCP over virtio-net completed:IP-Config: Complete:"
+		"eth0 got the address dnsmasq leased:device=eth0, hwaddr=[0-9a-f:]+, ipaddr=${leased:-no-lease},"
 		"reached Run /init:Run /init as init process"
 	)
 	local c

@@ -1,0 +1,391 @@
+// SPDX-License-Identifier: MIT
+/*
+ * virtio-net (virtio 1.2, 5.1) over a Linux tap with IFF_VNET_HDR, so the
+ * virtio header and its offloads pass straight through. Receive never
+ * stalls the device: the tap is polled only while the guest has posted
+ * buffers, and anything the guest cannot take is dropped, by the tap's own
+ * queue or by us, never blocked on.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "util.h"
+#include "virtio/net.h"
+#include "virtio/virtio.h"
+#include "vm.h"
+
+#define VIRTIO_ID_NET 1
+#define F_CSUM 0
+#define F_GUEST_CSUM 1
+#define F_MTU 3
+#define F_MAC 5
+#define F_GUEST_TSO4 7
+#define F_GUEST_TSO6 8
+#define F_HOST_TSO4 11
+#define F_HOST_TSO6 12
+#define F_MRG_RXBUF 15
+#define F_STATUS 16
+
+#define RXQ 0
+#define TXQ 1
+#define HDR_LEN 12 /* struct virtio_net_hdr_v1, num_buffers included */
+#define MAX_FRAME 65535
+#define LINK_UP 1
+
+struct net {
+	int tap_fd;
+	char ifname[IFNAMSIZ];
+	uint8_t mac[6];
+	uint16_t mtu;
+	bool link_up;
+	bool offloads_set;
+	bool pending; /* frame holds a packet read but not yet delivered */
+	size_t pending_len;
+	uint64_t rx_packets, tx_packets, rx_dropped, tx_dropped;
+	struct virtq_chain chain;
+	uint8_t frame[HDR_LEN + MAX_FRAME + 1];
+};
+
+int net_config_parse(const char *spec, struct net_config *net)
+{
+	char *copy = strdup(spec), *save = NULL, *tok;
+	int ret = 0;
+
+	memset(net, 0, sizeof(*net));
+	net->tap_fd = -1;
+	if (!copy)
+		return -1;
+	for (tok = strtok_r(copy, ",", &save); tok && !ret; tok = strtok_r(NULL, ",", &save)) {
+		unsigned int m[6];
+		char *end;
+
+		if (!strncmp(tok, "tap=", 4) && tok[4] && strlen(tok + 4) < IFNAMSIZ) {
+			strcpy(net->tap, tok + 4);
+		} else if (!strncmp(tok, "tapfd=", 6) && tok[6]) {
+			long fd = strtol(tok + 6, &end, 10);
+
+			if (*end || fd < 0 || fd > 65535)
+				ret = -1;
+			net->tap_fd = fd;
+		} else if (!strncmp(tok, "mac=", 4) &&
+			   sscanf(tok + 4, "%2x:%2x:%2x:%2x:%2x:%2x", &m[0], &m[1], &m[2], &m[3],
+				  &m[4], &m[5]) == 6 &&
+			   strlen(tok + 4) == 17) {
+			for (int i = 0; i < 6; i++)
+				net->mac[i] = m[i];
+			net->has_mac = true;
+			if (net->mac[0] & 1)
+				ret = -1; /* a multicast address cannot be a NIC's */
+		} else {
+			ret = -1;
+		}
+		if (ret)
+			log_error("--net: cannot parse '%s' (expected tap=NAME or tapfd=N, "
+				  "and optionally mac=02:xx:xx:xx:xx:xx)",
+				  tok);
+	}
+	if (!ret && !net->tap[0] && net->tap_fd < 0) {
+		log_error("--net '%s': tap=NAME or tapfd=N is required", spec);
+		ret = -1;
+	}
+	free(copy);
+	return ret;
+}
+
+static void link_down(struct virtio_dev *vdev, const char *why)
+{
+	struct net *n = vdev->priv;
+
+	if (!n->link_up)
+		return;
+	log_warn("virtio-net %s: %s; link is down", n->ifname, why);
+	n->link_up = false;
+	virtio_poll_enable(vdev, false);
+	virtio_config_changed(vdev);
+}
+
+/* The tap may hand us what the guest said it can take, and no more. */
+static void set_offloads(struct virtio_dev *vdev)
+{
+	struct net *n = vdev->priv;
+	unsigned int off = 0;
+
+	if (virtio_has_feature(vdev, F_GUEST_CSUM)) {
+		off |= TUN_F_CSUM;
+		if (virtio_has_feature(vdev, F_GUEST_TSO4))
+			off |= TUN_F_TSO4;
+		if (virtio_has_feature(vdev, F_GUEST_TSO6))
+			off |= TUN_F_TSO6;
+	}
+	if (ioctl(n->tap_fd, TUNSETOFFLOAD, off) < 0)
+		log_warn("virtio-net %s: TUNSETOFFLOAD: %s", n->ifname, strerror(errno));
+	n->offloads_set = true;
+}
+
+static uint32_t tx_request(struct virtio_dev *vdev, struct virtq_chain *c)
+{
+	struct net *n = vdev->priv;
+
+	/* A frame needs its header; a giant one is a broken or hostile driver. */
+	if (c->out_len < HDR_LEN || c->out_len > HDR_LEN + MAX_FRAME || c->nout > 1024 ||
+	    !n->link_up) {
+		n->tx_dropped++;
+		return 0;
+	}
+	if (writev(n->tap_fd, c->out, c->nout) < 0) {
+		n->tx_dropped++;
+		if (errno != EAGAIN && errno != ENOBUFS && errno != EINVAL)
+			link_down(vdev, strerror(errno));
+	} else {
+		n->tx_packets++;
+	}
+	return 0;
+}
+
+/*
+ * Copies the pending frame into as many RX chains as it needs (one
+ * without MRG_RXBUF). Returns false, having consumed nothing, if the
+ * guest has not posted enough.
+ */
+static bool deliver(struct virtio_dev *vdev)
+{
+	struct net *n = vdev->priv;
+	struct virtq *q = &vdev->queues[RXQ];
+	bool mrg = virtio_has_feature(vdev, F_MRG_RXBUF);
+	size_t done = 0;
+	uint16_t used = 0, heads[64];
+	uint32_t lens[64];
+	uint8_t *num_buffers[2] = { NULL, NULL };
+
+	while (done < n->pending_len) {
+		int r = used < 64 ? virtq_pop(q, &vdev->vm->ram, &n->chain) : VIRTQ_EMPTY;
+		size_t chunk;
+
+		if (r == VIRTQ_BROKEN) {
+			virtio_needs_reset(vdev, "RX avail ring index or head out of range");
+			return false;
+		}
+		if (r == VIRTQ_BAD_CHAIN || (r == VIRTQ_CHAIN && n->chain.in_len < (used ? 1 : HDR_LEN))) {
+			/* Unusable buffer: give it back empty, try the next. */
+			virtq_push(q, n->chain.head, 0);
+			continue;
+		}
+		if (r == VIRTQ_EMPTY) {
+			virtq_unpop(q, used);
+			return false;
+		}
+		if (!mrg && n->chain.in_len < n->pending_len) {
+			/* It can never fit this driver's buffers: drop the frame. */
+			virtq_unpop(q, 1);
+			n->rx_dropped++;
+			n->pending = false;
+			return true;
+		}
+		chunk = n->pending_len - done;
+		if (chunk > n->chain.in_len)
+			chunk = n->chain.in_len;
+		buf_to_iov(n->chain.in, n->chain.nin, 0, n->frame + done, chunk);
+		if (!used) {
+			num_buffers[0] = iov_byte(n->chain.in, n->chain.nin, 10);
+			num_buffers[1] = iov_byte(n->chain.in, n->chain.nin, 11);
+		}
+		heads[used] = n->chain.head;
+		lens[used++] = chunk;
+		done += chunk;
+	}
+	/* The header's num_buffers: how many chains this frame took. */
+	*num_buffers[0] = used;
+	*num_buffers[1] = used >> 8;
+	for (uint16_t i = 0; i < used; i++)
+		virtq_push(q, heads[i], lens[i]);
+	n->rx_packets++;
+	n->pending = false;
+	return true;
+}
+
+/* Moves frames from the tap to the guest until one side runs dry. */
+static void rx_pump(struct virtio_dev *vdev)
+{
+	struct net *n = vdev->priv;
+	bool pushed = false;
+
+	if (!n->link_up || !vdev->queues[RXQ].ready || !(vdev->status & VIRTIO_STATUS_DRIVER_OK))
+		return;
+	if (!n->offloads_set)
+		set_offloads(vdev);
+	for (int budget = 256; budget--;) {
+		if (!n->pending) {
+			ssize_t len = read(n->tap_fd, n->frame, sizeof(n->frame));
+
+			if (len < 0) {
+				if (errno != EAGAIN && errno != EINTR)
+					link_down(vdev, strerror(errno));
+				break;
+			}
+			if (len < HDR_LEN || len > HDR_LEN + MAX_FRAME) {
+				n->rx_dropped++;
+				continue;
+			}
+			n->pending = true;
+			n->pending_len = len;
+		}
+		if (!deliver(vdev)) {
+			/* No buffers: stop polling until the driver refills. */
+			virtio_poll_enable(vdev, false);
+			break;
+		}
+		pushed = true;
+	}
+	if (pushed)
+		virtio_notify_used(vdev, RXQ);
+	if (!n->pending && n->link_up)
+		virtio_poll_enable(vdev, true);
+}
+
+static void net_notify(struct virtio_dev *vdev, int queue)
+{
+	struct net *n = vdev->priv;
+
+	if (!n->offloads_set)
+		set_offloads(vdev);
+	if (queue == TXQ) {
+		virtio_process_queue(vdev, TXQ, &n->chain, tx_request, NULL);
+	} else if (queue == RXQ) {
+		/* The driver refilled: resume receiving. */
+		rx_pump(vdev);
+		if (n->link_up && !n->pending)
+			virtio_poll_enable(vdev, true);
+	}
+}
+
+static void net_tap_ready(struct virtio_dev *vdev)
+{
+	rx_pump(vdev);
+}
+
+static int net_poll_fd(struct virtio_dev *vdev)
+{
+	return ((struct net *)vdev->priv)->tap_fd;
+}
+
+static void net_reset(struct virtio_dev *vdev)
+{
+	struct net *n = vdev->priv;
+
+	n->offloads_set = false;
+	n->pending = false;
+}
+
+static void net_config_read(struct virtio_dev *vdev, uint32_t offset, uint8_t *data, uint32_t size)
+{
+	struct net *n = vdev->priv;
+	uint8_t config[12] = { 0 };
+
+	memcpy(config, n->mac, 6);
+	config[6] = n->link_up ? LINK_UP : 0;
+	config[8] = 1; /* max_virtqueue_pairs */
+	config[10] = n->mtu;
+	config[11] = n->mtu >> 8;
+	if (offset < sizeof(config) && size <= sizeof(config) - offset)
+		memcpy(data, config + offset, size);
+}
+
+static void net_destroy(struct virtio_dev *vdev)
+{
+	struct net *n = vdev->priv;
+
+	if (n) {
+		if (n->tap_fd >= 0)
+			close(n->tap_fd);
+		free(n);
+	}
+}
+
+static const struct virtio_dev_ops net_ops = {
+	.name = "virtio-net",
+	.device_id = VIRTIO_ID_NET,
+	.num_queues = 2,
+	.features = 1ULL << F_CSUM | 1ULL << F_GUEST_CSUM | 1ULL << F_MTU | 1ULL << F_MAC |
+		    1ULL << F_GUEST_TSO4 | 1ULL << F_GUEST_TSO6 | 1ULL << F_HOST_TSO4 |
+		    1ULL << F_HOST_TSO6 | 1ULL << F_MRG_RXBUF | 1ULL << F_STATUS,
+	.config_read = net_config_read,
+	.queue_notify = net_notify,
+	.reset = net_reset,
+	.poll_fd = net_poll_fd,
+	.poll_ready = net_tap_ready,
+	.destroy = net_destroy,
+};
+
+static int open_tap(struct net *n, const struct net_config *cfg)
+{
+	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR };
+	int hdr = HDR_LEN, sock;
+
+	if (cfg->tap_fd >= 0) {
+		n->tap_fd = fcntl(cfg->tap_fd, F_DUPFD_CLOEXEC, 3);
+		if (n->tap_fd < 0 || ioctl(n->tap_fd, TUNGETIFF, &ifr) < 0) {
+			log_error("--net tapfd=%d: not a tap: %s", cfg->tap_fd, strerror(errno));
+			return -1;
+		}
+		if (!(ifr.ifr_flags & IFF_VNET_HDR)) {
+			log_error("--net tapfd=%d: the tap lacks IFF_VNET_HDR", cfg->tap_fd);
+			return -1;
+		}
+	} else {
+		n->tap_fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+		memcpy(ifr.ifr_name, cfg->tap, IFNAMSIZ);
+		if (n->tap_fd < 0 || ioctl(n->tap_fd, TUNSETIFF, &ifr) < 0) {
+			log_error("--net tap=%s: %s", cfg->tap, strerror(errno));
+			return -1;
+		}
+	}
+	memcpy(n->ifname, ifr.ifr_name, IFNAMSIZ);
+	if (fcntl(n->tap_fd, F_SETFL, fcntl(n->tap_fd, F_GETFL) | O_NONBLOCK) < 0 ||
+	    ioctl(n->tap_fd, TUNSETVNETHDRSZ, &hdr) < 0) {
+		log_error("--net %s: %s", n->ifname, strerror(errno));
+		return -1;
+	}
+	n->mtu = 1500;
+	sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (sock >= 0) {
+		if (ioctl(sock, SIOCGIFMTU, &ifr) == 0 && ifr.ifr_mtu >= 68 && ifr.ifr_mtu <= 65535)
+			n->mtu = ifr.ifr_mtu;
+		close(sock);
+	}
+	return 0;
+}
+
+int virtio_net_add(struct vm *vm, const struct net_config *cfg)
+{
+	struct net *n = calloc(1, sizeof(*n));
+
+	if (!n)
+		return -1;
+	n->tap_fd = -1;
+	if (open_tap(n, cfg)) {
+		net_destroy(&(struct virtio_dev){ .priv = n });
+		return -1;
+	}
+	if (cfg->has_mac) {
+		memcpy(n->mac, cfg->mac, 6);
+	} else {
+		/* Locally administered, stable for the tap's name. */
+		uint32_t h = 2166136261u;
+
+		for (const char *p = n->ifname; *p; p++)
+			h = (h ^ (uint8_t)*p) * 16777619u;
+		n->mac[0] = 0x02;
+		n->mac[1] = 0x4b;
+		memcpy(n->mac + 2, &h, 4);
+	}
+	n->link_up = true;
+	return virtio_mmio_add(vm, &net_ops, n);
+}
