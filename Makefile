@@ -24,7 +24,7 @@ PROBE_DIR = $(BUILD)/probe
 PROBE_CFLAGS = -std=c11 -O2 -g -ffreestanding -fno-pic -fno-pie -fno-stack-protector \
 	-fno-asynchronous-unwind-tables -mno-red-zone -mgeneral-regs-only -mcmodel=small \
 	-fno-builtin -nostdlib -Wall -Wextra -Werror -Wno-cast-function-type
-PROBE_SRCS = guest/probe/entry.S guest/probe/probe.c guest/probe/lib.c guest/probe/virtio.c
+PROBE_SRCS = guest/probe/entry.S guest/probe/probe.c guest/probe/lib.c guest/probe/virtio.c guest/probe/net.c
 PROBES = $(PROBE_DIR)/probe.elf $(PROBE_DIR)/probe.bzImage
 
 .PHONY: all check unit asan probes guest guest-test-kit demo clean format format-check bench
@@ -48,10 +48,10 @@ $(UNIT_BIN): $(UNIT_SRCS) $(CORE_OBJS) tests/unit/stubs.c
 $(PROBE_DIR)/%.o: guest/probe/%.S
 	@mkdir -p $(dir $@)
 	gcc $(PROBE_CFLAGS) -c -o $@ $<
-$(PROBE_DIR)/%.o: guest/probe/%.c guest/probe/probe.h
+$(PROBE_DIR)/%.o: guest/probe/%.c guest/probe/probe.h guest/probe/virtio.h
 	@mkdir -p $(dir $@)
 	gcc $(PROBE_CFLAGS) -c -o $@ $<
-$(PROBE_DIR)/probe.elf: $(PROBE_DIR)/entry.o $(PROBE_DIR)/probe.o $(PROBE_DIR)/lib.o $(PROBE_DIR)/virtio.o guest/probe/probe.ld
+$(PROBE_DIR)/probe.elf: $(PROBE_DIR)/entry.o $(PROBE_DIR)/probe.o $(PROBE_DIR)/lib.o $(PROBE_DIR)/virtio.o $(PROBE_DIR)/net.o guest/probe/probe.ld
 	ld -m elf_x86_64 -nostdlib -static -z noexecstack --no-warn-rwx-segments \
 		-T guest/probe/probe.ld -o $@ $(filter %.o,$^)
 $(PROBE_DIR)/mkbzimage: guest/probe/mkbzimage.c

@@ -37,6 +37,11 @@ int guest_ram_create(struct guest_ram *ram, uint64_t size)
 		ram->host = NULL;
 		goto fail;
 	}
+	/*
+	 * Huge pages cut host page faults and TLB misses (and, with EPT, the
+	 * guest's); shmem honours this where shmem_enabled is "advise".
+	 */
+	madvise(ram->host, size, MADV_HUGEPAGE);
 	ram->size = size;
 	guest_ram_split(size, &ram->low_size, &high);
 	return 0;

@@ -17,6 +17,7 @@ import json
 import os
 import select
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -53,7 +54,7 @@ def device_cpu(pid):
 
 def run_vmm(argv):
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL)
+                            stderr=subprocess.DEVNULL, start_new_session=True)
     results, begin, buf = {}, {}, b""
     deadline = time.time() + 600
     while time.time() < deadline:
@@ -76,7 +77,7 @@ def run_vmm(argv):
                 results[words[2]] = (count / secs, (device_cpu(proc.pid) - c0) / count * 1e6)
             elif len(words) >= 2 and words[1] == "RESULT":
                 proc.kill()
-    proc.kill()
+    os.killpg(proc.pid, signal.SIGKILL)  # the VMM may be a grandchild
     proc.wait()
     return results
 

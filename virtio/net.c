@@ -173,7 +173,8 @@ static bool deliver(struct virtio_dev *vdev)
 			virtio_needs_reset(vdev, "RX avail ring index or head out of range");
 			return false;
 		}
-		if (r == VIRTQ_BAD_CHAIN || (r == VIRTQ_CHAIN && n->chain.in_len < (used ? 1 : HDR_LEN))) {
+		if (r == VIRTQ_BAD_CHAIN ||
+		    (r == VIRTQ_CHAIN && n->chain.in_len < (used ? 1 : HDR_LEN))) {
 			/* Unusable buffer: give it back empty, try the next. */
 			virtq_push(q, n->chain.head, 0);
 			continue;

@@ -11,84 +11,9 @@
  * probe.records=1 runs the data-safety workload instead of the checks.
  */
 #include "probe.h"
+#include "virtio.h"
 
-#define REG_MAGIC 0x000
-#define REG_VERSION 0x004
-#define REG_DEVICE_ID 0x008
-#define REG_DEVICE_FEATURES 0x010
-#define REG_DEVICE_FEATURES_SEL 0x014
-#define REG_DRIVER_FEATURES 0x020
-#define REG_DRIVER_FEATURES_SEL 0x024
-#define REG_QUEUE_SEL 0x030
-#define REG_QUEUE_NUM_MAX 0x034
-#define REG_QUEUE_NUM 0x038
-#define REG_QUEUE_READY 0x044
-#define REG_QUEUE_NOTIFY 0x050
-#define REG_INTERRUPT_STATUS 0x060
-#define REG_INTERRUPT_ACK 0x064
-#define REG_STATUS 0x070
-#define REG_QUEUE_DESC 0x080
-#define REG_QUEUE_DRIVER 0x090
-#define REG_QUEUE_DEVICE 0x0a0
-#define REG_CONFIG 0x100
-
-#define S_ACK 1
-#define S_DRIVER 2
-#define S_DRIVER_OK 4
-#define S_FEATURES_OK 8
-#define S_NEEDS_RESET 0x40
-
-#define F_BLK_SIZE_MAX (1ULL << 1)
-#define F_BLK_SEG_MAX (1ULL << 2)
-#define F_BLK_RO (1ULL << 5)
-#define F_BLK_BLK_SIZE (1ULL << 6)
-#define F_BLK_FLUSH (1ULL << 9)
-#define F_BLK_DISCARD (1ULL << 13)
-#define F_BLK_WRITE_ZEROES (1ULL << 14)
-#define F_INDIRECT (1ULL << 28)
-#define F_EVENT_IDX (1ULL << 29)
-#define F_VERSION_1 (1ULL << 32)
-
-#define D_NEXT 1
-#define D_WRITE 2
-#define D_INDIRECT 4
-
-#define QSIZE 128
-#define MAX_DEVS 8
-#define CHUNK 65536
-#define SECTOR 512
-
-struct desc {
-	uint64_t addr;
-	uint32_t len;
-	uint16_t flags, next;
-};
-
-struct ring {
-	struct desc desc[QSIZE] __attribute__((aligned(16)));
-	struct {
-		uint16_t flags, idx, ring[QSIZE], used_event;
-	} avail __attribute__((aligned(2)));
-	struct {
-		uint16_t flags, idx;
-		struct {
-			uint32_t id, len;
-		} ring[QSIZE];
-		uint16_t avail_event;
-	} used __attribute__((aligned(4)));
-};
-
-struct vdev {
-	uint64_t base;
-	uint32_t id;
-	uint64_t features;
-	uint16_t num;
-	uint16_t next_avail, last_used;
-	struct ring *ring;
-	int irq_misses;
-};
-
-static struct ring rings[MAX_DEVS] __attribute__((aligned(4096)));
+struct ring rings[MAX_DEVS + 2] __attribute__((aligned(4096)));
 static struct desc indirect[64] __attribute__((aligned(16)));
 static struct vdev devs[MAX_DEVS];
 static int ndevs;
@@ -99,17 +24,17 @@ static struct {
 } hdr;
 static volatile uint8_t status;
 
-static uint32_t rd(struct vdev *d, uint32_t off)
+uint32_t rd(struct vdev *d, uint32_t off)
 {
 	return mmio_read32(d->base + off);
 }
 
-static void wr(struct vdev *d, uint32_t off, uint32_t v)
+void wr(struct vdev *d, uint32_t off, uint32_t v)
 {
 	mmio_write32(d->base + off, v);
 }
 
-static void barrier(void)
+void barrier(void)
 {
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 }
@@ -143,10 +68,9 @@ static void discover(void)
 }
 
 /* Linux's order: reset, ACK, DRIVER, features, FEATURES_OK, queues, DRIVER_OK. */
-static int init_dev(struct vdev *d, uint64_t want)
+int init_begin(struct vdev *d, uint64_t want)
 {
 	uint64_t offered;
-	struct ring *r = d->ring;
 
 	wr(d, REG_STATUS, 0);
 	wr(d, REG_STATUS, S_ACK);
@@ -163,8 +87,15 @@ static int init_dev(struct vdev *d, uint64_t want)
 	wr(d, REG_STATUS, S_ACK | S_DRIVER | S_FEATURES_OK);
 	if (!(rd(d, REG_STATUS) & S_FEATURES_OK) || !(d->features & F_VERSION_1))
 		return -1;
+	return 0;
+}
+
+int setup_queue(struct vdev *d)
+{
+	struct ring *r = d->ring;
+
 	memset(r, 0, sizeof(*r));
-	wr(d, REG_QUEUE_SEL, 0);
+	wr(d, REG_QUEUE_SEL, d->qidx);
 	d->num = rd(d, REG_QUEUE_NUM_MAX);
 	if (!d->num)
 		return -1;
@@ -181,7 +112,19 @@ static int init_dev(struct vdev *d, uint64_t want)
 	if (rd(d, REG_QUEUE_READY) != 1)
 		return -1;
 	d->next_avail = d->last_used = 0;
+	return 0;
+}
+
+void init_end(struct vdev *d)
+{
 	wr(d, REG_STATUS, S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
+}
+
+static int init_dev(struct vdev *d, uint64_t want)
+{
+	if (init_begin(d, want) || setup_queue(d))
+		return -1;
+	init_end(d);
 	return 0;
 }
 
@@ -190,7 +133,7 @@ static int init_dev(struct vdev *d, uint64_t want)
  * notifies as EVENT_IDX says, then waits for it. Returns the used length,
  * or -1 on timeout.
  */
-static int64_t kick_and_wait(struct vdev *d, uint16_t head)
+int64_t kick_and_wait(struct vdev *d, uint16_t head)
 {
 	struct ring *r = d->ring;
 	uint16_t old = d->next_avail, event;
@@ -206,7 +149,7 @@ static int64_t kick_and_wait(struct vdev *d, uint16_t head)
 	event = r->used.avail_event;
 	if (!(d->features & F_EVENT_IDX) ||
 	    (uint16_t)(d->next_avail - event - 1) < (uint16_t)(d->next_avail - old))
-		wr(d, REG_QUEUE_NOTIFY, 0);
+		wr(d, REG_QUEUE_NOTIFY, d->qidx);
 	deadline = rdtsc() + 10000000000ULL;
 	while (*(volatile uint16_t *)&r->used.idx == d->last_used) {
 		if (rdtsc() > deadline)
@@ -219,11 +162,11 @@ static int64_t kick_and_wait(struct vdev *d, uint16_t head)
 	/* The device must have raised its used-ring interrupt. */
 	if (!(rd(d, REG_INTERRUPT_STATUS) & 1))
 		d->irq_misses++;
-	wr(d, REG_INTERRUPT_ACK, rd(d, REG_INTERRUPT_STATUS));
+	wr(d, REG_INTERRUPT_ACK, 1); /* config-change stays for whoever checks it */
 	return len;
 }
 
-static void set_desc(struct desc *t, int i, const volatile void *addr, uint32_t len, uint16_t flags)
+void set_desc(struct desc *t, int i, const volatile void *addr, uint32_t len, uint16_t flags)
 {
 	t[i] = (struct desc){ (uint64_t)addr, len, flags, (uint16_t)(i + 1) };
 }
@@ -668,7 +611,7 @@ static void run_bench(struct vdev *d)
 void check_virtio(void)
 {
 	struct vdev *rw = 0, *other = 0;
-	int nblk = 0, nrng = 0;
+	int nblk = 0, nrng = 0, nnet = 0;
 
 	if (!cmdline_u64(cmdline, "probe.virtio", 0))
 		return;
@@ -702,10 +645,13 @@ void check_virtio(void)
 		} else if (devs[i].id == 4) {
 			nrng++;
 			check_rng(&devs[i]);
+		} else if (devs[i].id == 1) {
+			nnet++;
+			check_net(&devs[i], &rings[MAX_DEVS]);
 		}
 	}
-	check(nblk + nrng > 0, "virtio-discovery");
-	printf("%d devices in the DSDT: %d blk, %d rng\n", ndevs, nblk, nrng);
+	check(nblk + nrng + nnet > 0, "virtio-discovery");
+	printf("%d devices in the DSDT: %d blk, %d rng, %d net\n", ndevs, nblk, nrng, nnet);
 	if (rw && cmdline_u64(cmdline, "probe.virtio-evil", 0))
 		check_evil(rw, other);
 }
