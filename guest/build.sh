@@ -3,13 +3,15 @@
 # source tree. Everything here is reproducible from apt; nothing binary is
 # committed.
 #
-#   guest/build.sh [kernel|initramfs|tiny-initramfs|rootfs|all|path]
+#   guest/build.sh [kernel|initramfs|tiny-initramfs|rootfs|cloud|all|path]
 #
 # Outputs (under $KVMINI_CACHE, default ~/.cache/kvmini):
 #   linux-<hash>/vmlinux, linux-<hash>/bzImage   minimal kernel (PVH + bzImage)
 #   initramfs.cpio.gz                            busybox-static initramfs
 #   tiny-initramfs.cpio                          /init that only powers off
 #   rootfs.ext4                                  busybox-static ext4 root disk
+#   cloud/vmlinuz, cloud/initramfs.cpio.gz       Debian's cloud kernel + its
+#                                                virtio modules (for hardware KVM)
 # and symlinks kernel-vmlinux, kernel-bzImage pointing at the current build.
 set -euo pipefail
 
@@ -141,6 +143,52 @@ build_tiny_initramfs() {
 	log "tiny initramfs: $cache/tiny-initramfs.cpio"
 }
 
+# Debian's stock cloud kernel, for hardware hosts: its virtio drivers are
+# modules, found through ACPI (it lacks VIRTIO_MMIO_CMDLINE_DEVICES), so
+# its initramfs carries them, indexed with depmod -b, and /init loads them.
+build_cloud() {
+	need_pkg busybox-static
+	need_pkg cpio
+	local dir=$cache/cloud pkg ver root tree
+	pkg=$(apt-cache search --names-only '^linux-image-[0-9.]+-[0-9]+-cloud-amd64-unsigned$' |
+		awk '{ print $1 }' | sort -V | tail -1)
+	[ -n "$pkg" ] || die "no linux-image-*-cloud-amd64-unsigned package in apt (apt-get update?)"
+	mkdir -p "$dir"
+	if ! ls "$dir/$pkg"_*.deb >/dev/null 2>&1; then
+		log "downloading $pkg"
+		(cd "$dir" && apt-get download "$pkg" >/dev/null) || die "apt-get download $pkg failed"
+	fi
+	root=$dir/root
+	rm -rf "$root" && dpkg -x "$dir/$pkg"_*.deb "$root"
+	ver=$(ls "$root/lib/modules" | head -1)
+	tree=$dir/initramfs-tree
+	make_busybox_tree "$tree"
+	local mod m
+	mkdir -p "$tree/lib/modules/$ver"
+	for m in virtio virtio_ring virtio_mmio virtio_blk virtio_net net_failover failover \
+		virtio-rng virtio_console rng-core ext4 jbd2 mbcache crc16 crc32c_generic \
+		crc32c-intel libcrc32c vmw_vsock_virtio_transport vmw_vsock_virtio_transport_common \
+		vsock; do
+		mod=$(find "$root/lib/modules/$ver" -name "$m.ko*" | head -1)
+		[ -n "$mod" ] || continue
+		mkdir -p "$tree/$(dirname "${mod#$root/}")"
+		cp "$mod" "$tree/${mod#$root/}"
+	done
+	cp "$root/lib/modules/$ver"/modules.{order,builtin,builtin.modinfo} "$tree/lib/modules/$ver/" 2>/dev/null || true
+	depmod -b "$tree" "$ver"
+	# Load the virtio stack before the usual /init runs.
+	mv "$tree/init" "$tree/init.main"
+	cat >"$tree/init" <<'EOF2'
+#!/bin/sh
+for m in virtio_mmio virtio_blk virtio_net virtio-rng ext4; do modprobe $m 2>/dev/null; done
+exec /init.main
+EOF2
+	chmod 755 "$tree/init"
+	(cd "$tree" && find . | cpio -o -H newc --quiet | gzip -6) >"$dir/initramfs.cpio.gz"
+	cp "$root/boot/vmlinuz-$ver" "$dir/vmlinuz"
+	log "cloud kernel $ver: $dir/vmlinuz with $dir/initramfs.cpio.gz"
+}
+
 build_rootfs() {
 	need_pkg e2fsprogs
 	local tree=$cache/rootfs-tree
@@ -158,8 +206,9 @@ case "${1:-all}" in
 kernel) build_kernel ;;
 initramfs) build_initramfs ;;
 tiny-initramfs) build_tiny_initramfs ;;
+cloud) build_cloud ;;
 rootfs) build_rootfs ;;
-all) build_kernel && build_initramfs && build_tiny_initramfs && build_rootfs ;;
+all) build_kernel && build_initramfs && build_tiny_initramfs && build_rootfs && build_cloud ;;
 path) echo "$cache" ;;
-*) die "usage: guest/build.sh [kernel|initramfs|tiny-initramfs|rootfs|all|path]" ;;
+*) die "usage: guest/build.sh [kernel|initramfs|tiny-initramfs|rootfs|cloud|all|path]" ;;
 esac
