@@ -5,14 +5,15 @@ BUILD ?= build
 CFLAGS ?= -O2 -g
 WARNINGS = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 KVMINI_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARNINGS) -I. $(CFLAGS) $(EXTRA_CFLAGS)
-LDLIBS = -luring -lpthread
+LDLIBS = -luring -lseccomp -lpthread
 
 CORE_SRCS = util.c memory.c console.c cli.c vm.c vcpu.c \
 	kvm/kvm.c \
 	arch/x86/boot.c arch/x86/pvh.c arch/x86/bzimage.c arch/x86/cpu.c arch/x86/acpi.c \
 	devices/bus.c devices/serial.c devices/i8042.c devices/acpi_pm.c \
 	devices/debug_exit.c devices/boot_marker.c \
-	virtio/queue.c virtio/mmio.c virtio/blk.c virtio/rng.c virtio/net.c
+	virtio/queue.c virtio/mmio.c virtio/blk.c virtio/rng.c virtio/net.c \
+	security/seccomp.c
 SRCS = main.c $(CORE_SRCS)
 OBJS = $(SRCS:%.c=$(BUILD)/%.o)
 CORE_OBJS = $(CORE_SRCS:%.c=$(BUILD)/%.o)
@@ -67,13 +68,21 @@ probes: $(PROBES)
 unit: $(UNIT_BIN)
 	$(UNIT_BIN)
 
-check: kvmini $(UNIT_BIN) $(PROBES) guest-test-kit
-	KVMINI=./kvmini UNIT=$(UNIT_BIN) PROBES=$(PROBE_DIR) tests/run.sh
+# The same sources with test-only hooks compiled in (see devices/debug_exit.c).
+$(BUILD)/testhooks/kvmini: $(SRCS) $(wildcard *.h */*.h */*/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(KVMINI_CFLAGS) -DKVMINI_TEST_HOOKS -o $@ $(SRCS) $(LDLIBS) $(LDFLAGS)
+
+check: kvmini $(UNIT_BIN) $(PROBES) $(BUILD)/testhooks/kvmini guest-test-kit
+	KVMINI=./kvmini KVMINI_TESTHOOKS=$(BUILD)/testhooks/kvmini UNIT=$(UNIT_BIN) \
+		PROBES=$(PROBE_DIR) tests/run.sh
 
 asan:
 	$(MAKE) BUILD=build/asan EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
-		LDFLAGS="-fsanitize=address,undefined" build/asan/kvmini build/asan/unit-tests build/asan/probe/probe.elf build/asan/probe/probe.bzImage
+		LDFLAGS="-fsanitize=address,undefined" build/asan/kvmini build/asan/unit-tests \
+		build/asan/probe/probe.elf build/asan/probe/probe.bzImage build/asan/testhooks/kvmini
 	KVMINI=build/asan/kvmini UNIT=build/asan/unit-tests PROBES=build/asan/probe \
+		KVMINI_TESTHOOKS=build/asan/testhooks/kvmini \
 		ASAN_OPTIONS=detect_leaks=1 tests/run.sh
 
 guest:

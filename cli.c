@@ -15,6 +15,7 @@ void cli_usage(FILE *out)
 	      "                  [--cpus N] [--memory SIZE] [--reboot exit|restart]\n"
 	      "                  [--disk path=FILE[,ro][,id=NAME][,cache=none|writeback]]...\n"
 	      "                  [--net tap=NAME|tapfd=N[,mac=MAC]]... [--rng]\n"
+	      "                  [--seccomp kill|log|off]\n"
 	      "       kvmini run --demo\n"
 	      "       kvmini --version\n"
 	      "\n"
@@ -27,6 +28,7 @@ void cli_usage(FILE *out)
 	      "  --disk SPEC       a virtio-blk disk (raw file or block device); repeatable\n"
 	      "  --net SPEC        a virtio-net NIC on a tap (created if missing); repeatable\n"
 	      "  --rng             a virtio-rng device fed by getrandom()\n"
+	      "  --seccomp MODE    per-thread syscall filters: kill (default), log, off\n"
 	      "  --demo            boot the guest kit from guest/build.sh\n"
 	      "\n"
 	      "Console: the guest's serial port is stdin/stdout; Ctrl-A x quits.\n",
@@ -53,6 +55,7 @@ int cli_parse_run(int argc, char **argv, struct run_options *opts)
 		{ "disk", required_argument, NULL, 'D' },
 		{ "rng", no_argument, NULL, 'R' },
 		{ "net", required_argument, NULL, 'N' },
+		{ "seccomp", required_argument, NULL, 'S' },
 		{ "demo", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -124,6 +127,16 @@ int cli_parse_run(int argc, char **argv, struct run_options *opts)
 			if (net_config_parse(optarg, &opts->vm.nics[opts->vm.nnics]))
 				return EXIT_BAD_INPUT;
 			opts->vm.nnics++;
+			break;
+		case 'S':
+			if (!strcmp(optarg, "kill"))
+				opts->seccomp = SECCOMP_KILL;
+			else if (!strcmp(optarg, "log"))
+				opts->seccomp = SECCOMP_LOG;
+			else if (!strcmp(optarg, "off"))
+				opts->seccomp = SECCOMP_OFF;
+			else
+				return bad("--seccomp '%s': use kill, log or off", optarg);
 			break;
 		case 'd':
 			opts->demo = true;

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 
+#include "security/seccomp.h"
 #include "vm.h"
 
 #define DEFAULT_MEM_SIZE (256ULL << 20)
@@ -11,6 +12,7 @@
 struct run_options {
 	struct vm_config vm;
 	bool demo;
+	enum seccomp_mode seccomp;
 };
 
 /*

@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "console.h"
+#include "security/seccomp.h"
 #include "util.h"
 #include "vm.h"
 
@@ -71,6 +72,7 @@ static int cmd_run(int argc, char **argv)
 
 	if (code)
 		return code;
+	seccomp_set_mode(opts.seccomp);
 	if (opts.demo) {
 		code = demo_config(&opts, demo_kernel, demo_initrd, sizeof(demo_kernel));
 		if (code)

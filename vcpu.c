@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
+#include "security/seccomp.h"
 #include "util.h"
 #include "vm.h"
 
@@ -147,6 +148,10 @@ void *vcpu_thread(void *arg)
 	sigemptyset(&kick);
 	sigaddset(&kick, SIGUSR1);
 	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
+	if (seccomp_apply(ROLE_VCPU)) {
+		vm_request_exit(vm, EXIT_HOST_ERROR);
+		return NULL;
+	}
 
 	while (!__atomic_load_n(&vm->stopping, __ATOMIC_ACQUIRE)) {
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {

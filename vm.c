@@ -16,6 +16,7 @@
 #include "arch/x86/layout.h"
 #include "console.h"
 #include "devices/serial.h"
+#include "security/seccomp.h"
 #include "util.h"
 #include "virtio/virtio.h"
 #include "vm.h"
@@ -304,6 +305,9 @@ int vm_run(struct vm *vm)
 		}
 		vm->vcpus[i].running = true;
 	}
+	/* Setup is done: from here the main thread only runs the loop below. */
+	if (seccomp_apply(ROLE_MAIN))
+		vm_request_exit(vm, EXIT_HOST_ERROR);
 	fds[0] = (struct pollfd){ .fd = vm->exit_event_fd, .events = POLLIN };
 	fds[1] = (struct pollfd){ .fd = signal_fd, .events = POLLIN };
 	fds[2] = (struct pollfd){ .fd = STDIN_FILENO, .events = POLLIN };

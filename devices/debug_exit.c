@@ -9,10 +9,22 @@
 
 #define DEBUG_EXIT_PORT 0xf4
 
+#ifdef KVMINI_TEST_HOOKS
+#include <sys/socket.h>
+#endif
+
 static void debug_exit_write(void *dev, uint64_t offset, const uint8_t *data, uint32_t size)
 {
-	(void)offset;
-	vm_request_exit(dev, ((load_le(data, size) << 1) | 1) & 0xff);
+#ifdef KVMINI_TEST_HOOKS
+	/* Test builds only: port 0xf5 makes this vCPU thread make a syscall
+	 * its seccomp filter forbids, to prove the filter is there. */
+	if (offset == 1) {
+		socket(AF_INET, SOCK_STREAM, 0);
+		return;
+	}
+#endif
+	if (offset == 0)
+		vm_request_exit(dev, ((load_le(data, size) << 1) | 1) & 0xff);
 }
 
 static const struct device_ops debug_exit_ops = {

@@ -7,6 +7,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 KVMINI=${KVMINI:-./kvmini}
 UNIT=${UNIT:-build/unit-tests}
 PROBES=${PROBES:-build/probe}
+KVMINI_TESTHOOKS=${KVMINI_TESTHOOKS:-build/testhooks/kvmini}
 . tests/lib.sh
 
 echo "== unit tests"

@@ -13,6 +13,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "security/seccomp.h"
 #include "util.h"
 #include "virtio/virtio.h"
 #include "vm.h"
@@ -376,6 +377,10 @@ static void *io_thread(void *arg)
 	struct virtio_dev *vdev = arg;
 	struct epoll_event events[VIRTIO_MAX_QUEUES + 2];
 
+	if (seccomp_apply(ROLE_IO)) {
+		vm_request_exit(vdev->vm, EXIT_HOST_ERROR);
+		return NULL;
+	}
 	for (;;) {
 		int n = epoll_wait(vdev->epoll_fd, events, ARRAY_SIZE(events), -1);
 

@@ -143,7 +143,8 @@ static int arp(struct vdev *rx)
 		if (n < 0)
 			return -1;
 		if (n >= 42 && get16(frame + 12) == 0x0806 && get16(frame + 20) == 2 &&
-		    get16(frame + 28) == (HOST_IP >> 16) && get16(frame + 30) == (HOST_IP & 0xffff)) {
+		    get16(frame + 28) == (HOST_IP >> 16) &&
+		    get16(frame + 30) == (HOST_IP & 0xffff)) {
 			memcpy(host_mac, frame + 22, 6);
 			return 0;
 		}
@@ -206,8 +207,8 @@ static int serial_wait(uint64_t cycles)
 
 void check_net(struct vdev *rx, struct ring *tx_ring)
 {
-	uint64_t want = F_NET_CSUM | F_NET_GUEST_CSUM | F_NET_MTU | F_NET_MAC | F_NET_MRG_RXBUF |
-			F_NET_STATUS;
+	uint64_t want =
+	    F_NET_CSUM | F_NET_GUEST_CSUM | F_NET_MTU | F_NET_MAC | F_NET_MRG_RXBUF | F_NET_STATUS;
 	uint16_t status, mtu, want_mtu = cmdline_u64(cmdline, "probe.net-mtu", 0);
 	int r, r2, go;
 

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef KVMINI_SECCOMP_H
+#define KVMINI_SECCOMP_H
+
+enum seccomp_mode {
+	SECCOMP_KILL, /* default: a forbidden syscall kills the process (SIGSYS) */
+	SECCOMP_LOG, /* allow, but log to the audit log */
+	SECCOMP_OFF,
+};
+
+enum thread_role {
+	ROLE_MAIN, /* console, signals, VM (re)creation */
+	ROLE_VCPU,
+	ROLE_IO, /* virtio device threads */
+};
+
+/*
+ * Installs the allow-list for @role on the calling thread only; each
+ * thread calls it once its setup is done. Returns 0, or -1 after logging.
+ */
+int seccomp_apply(enum thread_role role);
+
+void seccomp_set_mode(enum seccomp_mode mode);
+
+#endif
