@@ -28,7 +28,8 @@ PROBE_CFLAGS = -std=c11 -O2 -g -ffreestanding -fno-pic -fno-pie -fno-stack-prote
 PROBE_SRCS = guest/probe/entry.S guest/probe/probe.c guest/probe/lib.c guest/probe/virtio.c guest/probe/net.c
 PROBES = $(PROBE_DIR)/probe.elf $(PROBE_DIR)/probe.bzImage
 
-.PHONY: all check unit asan probes guest guest-test-kit demo clean format format-check bench
+.PHONY: all check unit asan probes guest guest-test-kit demo clean format format-check bench \
+	fuzz fuzzers
 
 all: kvmini
 
@@ -73,7 +74,7 @@ $(BUILD)/testhooks/kvmini: $(SRCS) $(wildcard *.h */*.h */*/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(KVMINI_CFLAGS) -DKVMINI_TEST_HOOKS -o $@ $(SRCS) $(LDLIBS) $(LDFLAGS)
 
-check: kvmini $(UNIT_BIN) $(PROBES) $(BUILD)/testhooks/kvmini guest-test-kit
+check: kvmini $(UNIT_BIN) $(PROBES) $(BUILD)/testhooks/kvmini fuzzers guest-test-kit
 	KVMINI=./kvmini KVMINI_TESTHOOKS=$(BUILD)/testhooks/kvmini UNIT=$(UNIT_BIN) \
 		PROBES=$(PROBE_DIR) tests/run.sh
 
@@ -84,6 +85,29 @@ asan:
 	KVMINI=build/asan/kvmini UNIT=build/asan/unit-tests PROBES=build/asan/probe \
 		KVMINI_TESTHOOKS=build/asan/testhooks/kvmini \
 		ASAN_OPTIONS=detect_leaks=1 tests/run.sh
+
+# libFuzzer targets (clang), each over the core sources with ASan+UBSan.
+FUZZ_TARGETS = $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
+FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -I. -g -O1 -fsanitize=fuzzer,address,undefined \
+	-Wall -Wextra -Werror -Wno-missing-prototypes
+FUZZ_TIME ?= 60
+
+$(BUILD)/fuzz/%: fuzz/fuzz_%.c $(CORE_SRCS) tests/unit/stubs.c
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -o $@ $^ $(LDLIBS)
+
+fuzzers: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%)
+
+# Runs every target for FUZZ_TIME seconds from its seed corpus.
+fuzz: fuzzers $(PROBES)
+	fuzz/make-seeds.py $(PROBE_DIR) build/fuzz-seeds
+	@for t in $(FUZZ_TARGETS); do \
+		mkdir -p build/fuzz-corpus/$$t; \
+		echo "== fuzz $$t ($(FUZZ_TIME) s)"; \
+		$(BUILD)/fuzz/$$t -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
+			build/fuzz-corpus/$$t build/fuzz-seeds/$$t 2>&1 | \
+			grep -E 'stat::number_of_executed_units|cov:|ERROR|SUMMARY' | tail -3 || exit 1; \
+	done
 
 guest:
 	guest/build.sh all

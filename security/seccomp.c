@@ -25,13 +25,27 @@ void seccomp_set_mode(enum seccomp_mode m)
 
 /* Every thread: locking, memory, signals, leaving. */
 static const int common_syscalls[] = {
-	SCMP_SYS(futex),	  SCMP_SYS(read),	  SCMP_SYS(write),
-	SCMP_SYS(writev),	  SCMP_SYS(madvise),	  SCMP_SYS(munmap),
-	SCMP_SYS(mmap),		  SCMP_SYS(mprotect),	  SCMP_SYS(brk),
-	SCMP_SYS(rt_sigreturn),	  SCMP_SYS(rt_sigprocmask), SCMP_SYS(exit),
-	SCMP_SYS(exit_group),	  SCMP_SYS(clock_gettime), SCMP_SYS(clock_nanosleep),
-	SCMP_SYS(gettid),	  SCMP_SYS(getpid),	  SCMP_SYS(tgkill),
-	SCMP_SYS(sched_yield),	  SCMP_SYS(restart_syscall), SCMP_SYS(newfstatat),
+	SCMP_SYS(futex),
+	SCMP_SYS(read),
+	SCMP_SYS(write),
+	SCMP_SYS(writev),
+	SCMP_SYS(madvise),
+	SCMP_SYS(munmap),
+	SCMP_SYS(mmap),
+	SCMP_SYS(mprotect),
+	SCMP_SYS(brk),
+	SCMP_SYS(rt_sigreturn),
+	SCMP_SYS(rt_sigprocmask),
+	SCMP_SYS(exit),
+	SCMP_SYS(exit_group),
+	SCMP_SYS(clock_gettime),
+	SCMP_SYS(clock_nanosleep),
+	SCMP_SYS(gettid),
+	SCMP_SYS(getpid),
+	SCMP_SYS(tgkill),
+	SCMP_SYS(sched_yield),
+	SCMP_SYS(restart_syscall),
+	SCMP_SYS(newfstatat),
 	SCMP_SYS(rseq),
 };
 
@@ -40,24 +54,43 @@ static const unsigned long vcpu_ioctls[] = {
 };
 
 static const int io_syscalls[] = {
-	SCMP_SYS(epoll_wait), SCMP_SYS(epoll_ctl),	  SCMP_SYS(readv),
-	SCMP_SYS(preadv),     SCMP_SYS(pwritev),	  SCMP_SYS(fdatasync),
-	SCMP_SYS(fsync),      SCMP_SYS(fallocate),	  SCMP_SYS(io_uring_enter),
+	SCMP_SYS(epoll_wait), SCMP_SYS(epoll_ctl),	 SCMP_SYS(readv),
+	SCMP_SYS(preadv),     SCMP_SYS(pwritev),	 SCMP_SYS(fdatasync),
+	SCMP_SYS(fsync),      SCMP_SYS(fallocate),	 SCMP_SYS(io_uring_enter),
 	SCMP_SYS(getrandom),  SCMP_SYS(timerfd_settime),
 };
 static const unsigned long io_ioctls[] = { TUNSETOFFLOAD };
 
 static const int main_syscalls[] = {
-	SCMP_SYS(poll),		   SCMP_SYS(ppoll),	     SCMP_SYS(ioctl),
-	SCMP_SYS(openat),	   SCMP_SYS(close),	     SCMP_SYS(fcntl),
-	SCMP_SYS(fstat),	   SCMP_SYS(lseek),	     SCMP_SYS(memfd_create),
-	SCMP_SYS(ftruncate),	   SCMP_SYS(eventfd2),	     SCMP_SYS(epoll_create1),
-	SCMP_SYS(epoll_ctl),	   SCMP_SYS(timerfd_create), SCMP_SYS(signalfd4),
-	SCMP_SYS(io_uring_setup),  SCMP_SYS(io_uring_register), SCMP_SYS(socket),
-	SCMP_SYS(clone),	   SCMP_SYS(clone3),	     SCMP_SYS(set_robust_list),
-	SCMP_SYS(rt_sigaction),	   SCMP_SYS(prlimit64),	     SCMP_SYS(getrandom),
-	SCMP_SYS(pread64),	   SCMP_SYS(prctl),	     SCMP_SYS(dup),
-	SCMP_SYS(io_uring_enter),  SCMP_SYS(seccomp), /* threads of a restarted VM add theirs */
+	SCMP_SYS(poll),
+	SCMP_SYS(ppoll),
+	SCMP_SYS(ioctl),
+	SCMP_SYS(openat),
+	SCMP_SYS(close),
+	SCMP_SYS(fcntl),
+	SCMP_SYS(fstat),
+	SCMP_SYS(lseek),
+	SCMP_SYS(memfd_create),
+	SCMP_SYS(ftruncate),
+	SCMP_SYS(eventfd2),
+	SCMP_SYS(epoll_create1),
+	SCMP_SYS(epoll_ctl),
+	SCMP_SYS(timerfd_create),
+	SCMP_SYS(signalfd4),
+	SCMP_SYS(io_uring_setup),
+	SCMP_SYS(io_uring_register),
+	SCMP_SYS(socket),
+	SCMP_SYS(clone),
+	SCMP_SYS(clone3),
+	SCMP_SYS(set_robust_list),
+	SCMP_SYS(rt_sigaction),
+	SCMP_SYS(prlimit64),
+	SCMP_SYS(getrandom),
+	SCMP_SYS(pread64),
+	SCMP_SYS(prctl),
+	SCMP_SYS(dup),
+	SCMP_SYS(io_uring_enter),
+	SCMP_SYS(seccomp), /* threads of a restarted VM add theirs */
 };
 
 static int allow_all(scmp_filter_ctx ctx, const int *calls, size_t n)
@@ -70,10 +103,13 @@ static int allow_all(scmp_filter_ctx ctx, const int *calls, size_t n)
 
 static int allow_ioctls(scmp_filter_ctx ctx, const unsigned long *reqs, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-				     SCMP_A1(SCMP_CMP_EQ, reqs[i])) < 0)
+	for (size_t i = 0; i < n; i++) {
+		/* ioctl(fd, request, ...): argument 1 is the request number. */
+		struct scmp_arg_cmp cmp = { .arg = 1, .op = SCMP_CMP_EQ, .datum_a = reqs[i] };
+
+		if (seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1, &cmp) < 0)
 			return -1;
+	}
 	return 0;
 }
 

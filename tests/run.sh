@@ -24,7 +24,7 @@ if [ $unit_rc != 0 ] && ! grep -q '^not ok' "$unit_log"; then
 	fail "unit tests" "exited $unit_rc without reporting a failure" "$WORK/unit.err"
 fi
 
-for suite in tests/style.sh tests/kvm/*.sh tests/linux/*.sh; do
+for suite in tests/style.sh tests/fuzz.sh tests/kvm/*.sh tests/linux/*.sh; do
 	[ -f "$suite" ] || continue
 	echo "== $suite"
 	. "$suite"

@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The virtio-mmio register interface: the input is a sequence of
+ * (offset, width, value, read/write) accesses from a hostile driver to a
+ * two-queue device, with its rings anywhere the input says.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "virtio/virtio.h"
+#include "vm.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void notify(struct virtio_dev *vdev, int queue)
+{
+	static struct virtq_chain chain;
+
+	while (virtq_pop(&vdev->queues[queue], &vdev->vm->ram, &chain) == VIRTQ_CHAIN)
+		virtq_push(&vdev->queues[queue], chain.head, 0);
+}
+
+static void config_read(struct virtio_dev *vdev, uint32_t offset, uint8_t *data, uint32_t size)
+{
+	(void)vdev;
+	if (offset < 16 && size <= 16 - offset)
+		memset(data, 0x5a, size);
+}
+
+static const struct virtio_dev_ops ops = {
+	.name = "fuzz", .device_id = 2, .num_queues = 2, .features = 0xffff,
+	.config_read = config_read, .queue_notify = notify,
+};
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct vm *vm;
+	static struct virtio_dev vdev;
+
+	if (!vm) {
+		vm = calloc(1, sizeof(*vm));
+		vm->ram.size = vm->ram.low_size = 1 << 20;
+		vm->ram.host = calloc(1, 1 << 20);
+		vm->ram.fd = -1;
+	}
+	memset(&vdev, 0, sizeof(vdev));
+	vdev.ops = &ops;
+	vdev.vm = vm;
+	vdev.irq_fd = -1;
+	pthread_mutex_init(&vdev.lock, NULL);
+	for (size_t i = 0; i + 7 <= size; i += 7) {
+		uint64_t offset = (data[i] | data[i + 1] << 8) & 0x1ff;
+		uint32_t width = 1 << (data[i + 2] & 3), value;
+		uint8_t buf[8] = { 0 };
+
+		memcpy(&value, data + i + 3, 4);
+		memcpy(buf, &value, 4);
+		if (data[i + 2] & 4)
+			virtio_mmio_read(&vdev, offset, buf, width > 4 ? 4 : width);
+		else
+			virtio_mmio_write(&vdev, offset, buf, width > 4 ? 4 : width);
+	}
+	return 0;
+}

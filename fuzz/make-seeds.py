@@ -1,0 +1,50 @@
+#!/usr/bin/env python3
+"""Writes each fuzz target's seed corpus into build/fuzz-seeds/TARGET: valid
+inputs the fuzzer mutates from, generated here rather than committed.
+
+usage: fuzz/make-seeds.py PROBE_DIR OUT_DIR
+"""
+import os
+import struct
+import sys
+
+probes, out = sys.argv[1], sys.argv[2]
+
+
+def seed(target, name, data):
+    os.makedirs(os.path.join(out, target), exist_ok=True)
+    with open(os.path.join(out, target, name), "wb") as f:
+        f.write(data)
+
+
+# virtq: [log2 size][event_idx] + RAM: desc table at 0, avail at 0x4000.
+ram = bytearray(0x6000)
+struct.pack_into("<QIHH", ram, 0, 0x5800, 16, 1, 1)      # header, NEXT -> 1
+struct.pack_into("<QIHH", ram, 16, 0x5900, 512, 3, 2)    # data, NEXT|WRITE -> 2
+struct.pack_into("<QIHH", ram, 32, 0x5a00, 1, 2, 0)      # status, WRITE
+struct.pack_into("<QIHH", ram, 48, 0x3000, 32, 4, 0)     # indirect table
+struct.pack_into("<QIHH", ram, 0x3000, 0x5800, 16, 1, 1)
+struct.pack_into("<QIHH", ram, 0x3010, 0x5a00, 1, 2, 0)
+struct.pack_into("<HHHH", ram, 0x4000, 0, 2, 0, 3)       # avail: idx 2, heads 0 and 3
+seed("virtq", "two-chains", bytes([3, 1]) + bytes(ram))
+
+# blk: 8 length bytes (bit 7: writable) then the readable bytes.
+hdr = struct.pack("<IIQ", 0, 0, 3)                       # IN, sector 3
+seed("blk", "read", bytes([0, 8 | 0x80, 0x80, 0, 0, 0, 0, 0]) + hdr)
+seed("blk", "write", bytes([0, 8, 0x80, 0, 0, 0, 0, 0]) + struct.pack("<IIQ", 1, 0, 0) + bytes(512))
+seed("blk", "discard", bytes([0, 0, 0x80, 0, 0, 0, 0, 0]) + struct.pack("<IIQ", 11, 0, 0))
+
+# loader: the probe's headers (the first 8 KiB of each format).
+for name in ("probe.elf", "probe.bzImage"):
+    with open(os.path.join(probes, name), "rb") as f:
+        seed("loader", name, f.read(8192))
+
+# mmio: the driver handshake: status, features, a queue, DRIVER_OK.
+def access(offset, value, read=False):
+    return struct.pack("<HBI", offset, 2 | (4 if read else 0), value)
+
+seq = b"".join([access(0x70, 1), access(0x70, 3), access(0x24, 1), access(0x20, 1),
+                access(0x70, 11), access(0x30, 0), access(0x38, 8), access(0x80, 0x1000),
+                access(0x90, 0x2000), access(0xa0, 0x3000), access(0x44, 1), access(0x70, 15),
+                access(0x50, 0), access(0x60, 0, True)])
+seed("mmio", "handshake", seq)
