@@ -14,6 +14,7 @@
 
 #include "arch/x86/cpu.h"
 #include "arch/x86/layout.h"
+#include "arch/x86/mptable.h"
 #include "console.h"
 #include "devices/serial.h"
 #include "security/seccomp.h"
@@ -95,9 +96,15 @@ static int setup_acpi(struct vm *vm)
 		.ndevices = vm->nacpi_devices,
 	};
 	uint8_t *tables = gpa_to_host(&vm->ram, ACPI_TABLES_ADDR, ACPI_TABLES_SIZE);
+	uint8_t *floating = gpa_to_host(&vm->ram, MPTABLE_FLOATING_ADDR, 16);
+	size_t used = tables ? acpi_build(tables, ACPI_TABLES_SIZE, ACPI_TABLES_ADDR, &config) : 0;
+	uint64_t mp = ALIGN_UP(used, 16);
 
-	if (!tables || !acpi_build(tables, ACPI_TABLES_SIZE, ACPI_TABLES_ADDR, &config)) {
-		log_error("ACPI tables do not fit in %llu bytes",
+	/* The MP table follows the ACPI tables in the same reserved region. */
+	if (!used || !floating ||
+	    !mptable_build(tables + mp, ACPI_TABLES_SIZE - mp, ACPI_TABLES_ADDR + mp, vm->ncpus,
+			   floating)) {
+		log_error("ACPI and MP tables do not fit in %llu bytes",
 			  (unsigned long long)ACPI_TABLES_SIZE);
 		return -1;
 	}

@@ -28,8 +28,12 @@ static void config_read(struct virtio_dev *vdev, uint32_t offset, uint8_t *data,
 }
 
 static const struct virtio_dev_ops ops = {
-	.name = "fuzz", .device_id = 2, .num_queues = 2, .features = 0xffff,
-	.config_read = config_read, .queue_notify = notify,
+	.name = "fuzz",
+	.device_id = 2,
+	.num_queues = 2,
+	.features = 0xffff,
+	.config_read = config_read,
+	.queue_notify = notify,
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -43,7 +43,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* Touch every byte the walker handed out: they must be in RAM. */
 		for (int j = 0; j < chain.nout; j++)
 			if (chain.out[j].iov_len)
-				((volatile uint8_t *)chain.out[j].iov_base)[chain.out[j].iov_len - 1];
+				((volatile uint8_t *)chain.out[j]
+				     .iov_base)[chain.out[j].iov_len - 1];
 		for (int j = 0; j < chain.nin; j++)
 			if (chain.in[j].iov_len)
 				((uint8_t *)chain.in[j].iov_base)[chain.in[j].iov_len - 1] = 0;

@@ -426,6 +426,38 @@ static int find_s5_type(void)
 	return -1;
 }
 
+/* The MP floating pointer and configuration table, if the VMM has one. */
+static void check_mptable(void)
+{
+	const uint8_t *f = 0;
+	uint64_t want = cmdline_u64(cmdline, "probe.cpus", 0);
+	uint32_t table;
+	int cpus = 0;
+
+	for (uint64_t a = 0x9fc00; a < 0xa0000 && !f; a += 16)
+		if (!memcmp((void *)a, "_MP_", 4))
+			f = (const uint8_t *)a;
+	for (uint64_t a = 0xf0000; a < 0x100000 && !f; a += 16)
+		if (!memcmp((void *)a, "_MP_", 4))
+			f = (const uint8_t *)a;
+	if (!f) {
+		printf("PROBE info mptable: none\n");
+		return;
+	}
+	memcpy(&table, f + 4, 4);
+	const uint8_t *t = (const uint8_t *)(uint64_t)table, *p = t + 44;
+	uint16_t len = t[4] | t[5] << 8, n = t[34] | t[35] << 8;
+
+	for (int i = 0; i < n && p < t + len; i++) {
+		cpus += p[0] == 0 && (p[3] & 1);
+		p += p[0] == 0 ? 20 : 8;
+	}
+	check(!sum8(f, 16) && !memcmp(t, "PCMP", 4) && !sum8(t, len) &&
+		  (!want || (uint64_t)cpus == want),
+	      "mptable");
+	printf("at 0x%lx, %d processors (expected %lu)\n", (uint64_t)f, cpus, want);
+}
+
 static void check_fadt(void)
 {
 	uint32_t flags = 0;
@@ -599,6 +631,7 @@ void probe_main(uint32_t mode, uint64_t info)
 	check_initrd();
 	check_acpi();
 	check_fadt();
+	check_mptable();
 	check_cpuid();
 	check_smp();
 	check_ring3();

@@ -165,3 +165,51 @@ int run_acpi_tests(void)
 	};
 	return cmocka_run_group_tests_name("acpi", tests, NULL, NULL);
 }
+
+/* MP tables ------------------------------------------------------------- */
+#include "arch/x86/mptable.h"
+
+static void mptable_lists_cpus_and_checksums(void **state)
+{
+	static uint8_t buf[4096];
+	uint8_t floating[16];
+	const unsigned int counts[] = { 1, 4, 64 };
+
+	(void)state;
+	for (size_t c = 0; c < 3; c++) {
+		size_t size = mptable_build(buf, sizeof(buf), 0xe8000, counts[c], floating);
+		unsigned int cpus = 0, entries;
+		const uint8_t *p;
+		uint32_t ptr;
+
+		assert_true(size > 0);
+		assert_memory_equal(floating, "_MP_", 4);
+		assert_int_equal(acpi_checksum(floating, 16), 0);
+		memcpy(&ptr, floating + 4, 4);
+		assert_int_equal(ptr, 0xe8000);
+		assert_memory_equal(buf, "PCMP", 4);
+		assert_int_equal(buf[4] | buf[5] << 8, size);
+		assert_int_equal(acpi_checksum(buf, size), 0);
+		entries = buf[34] | buf[35] << 8;
+		p = buf + 44;
+		for (unsigned int i = 0; i < entries; i++) {
+			if (p[0] == 0) {
+				assert_int_equal(p[1], cpus); /* LAPIC ID */
+				assert_int_equal(!!(p[3] & 2), cpus == 0); /* BSP flag */
+				cpus++;
+			}
+			p += p[0] == 0 ? 20 : 8;
+		}
+		assert_int_equal(p - buf, size);
+		assert_int_equal(cpus, counts[c]);
+	}
+	assert_int_equal(mptable_build(buf, 100, 0xe8000, 4, floating), 0);
+}
+
+int run_mptable_tests(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(mptable_lists_cpus_and_checksums),
+	};
+	return cmocka_run_group_tests_name("mptable", tests, NULL, NULL);
+}
