@@ -63,6 +63,7 @@ int cli_parse_run(int argc, char **argv, struct run_options *opts)
 	int c;
 
 	memset(opts, 0, sizeof(*opts));
+	opts->seccomp = -1; /* the build's default */
 	opts->vm.cpus = 1;
 	opts->vm.mem_size = DEFAULT_MEM_SIZE;
 	opts->vm.cmdline = "";

@@ -72,7 +72,8 @@ static int cmd_run(int argc, char **argv)
 
 	if (code)
 		return code;
-	seccomp_set_mode(opts.seccomp);
+	if ((int)opts.seccomp >= 0)
+		seccomp_set_mode(opts.seccomp);
 	if (opts.demo) {
 		code = demo_config(&opts, demo_kernel, demo_initrd, sizeof(demo_kernel));
 		if (code)

@@ -6,7 +6,7 @@ if need_kvm "$name"; then
 	if [ ! -x "${KVMINI_TESTHOOKS:-}" ]; then
 		fail "$name" "no test-hooks build (KVMINI_TESTHOOKS)"
 	else
-		run_vmm "$WORK/out" "$WORK/err" 30 "$KVMINI_TESTHOOKS" run \
+		run_vmm "$WORK/out" "$WORK/err" 30 "$KVMINI_TESTHOOKS" run --seccomp kill \
 			--kernel "$PROBES/probe.elf" --cmdline "$(probe_cmdline probe.seccomp-test=1)"
 		# 128 + SIGSYS (31)
 		[ "$rc" = 159 ] && pass "$name" || fail "$name" "exit status $rc, expected 159" "$WORK/err"
