@@ -31,7 +31,6 @@ static const struct virtio_dev_ops ops = {
 	.name = "fuzz",
 	.device_id = 2,
 	.num_queues = 2,
-	.features = 0xffff,
 	.config_read = config_read,
 	.queue_notify = notify,
 };
@@ -49,6 +48,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	memset(&vdev, 0, sizeof(vdev));
 	vdev.ops = &ops;
+	vdev.features = 0xffff;
 	vdev.vm = vm;
 	vdev.irq_fd = -1;
 	pthread_mutex_init(&vdev.lock, NULL);

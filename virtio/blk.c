@@ -584,28 +584,10 @@ static void blk_destroy(struct virtio_dev *vdev)
 	vdev->priv = NULL;
 }
 
-static const struct virtio_dev_ops blk_ops_rw = {
+static const struct virtio_dev_ops blk_ops = {
 	.name = "virtio-blk",
 	.device_id = VIRTIO_ID_BLOCK,
 	.num_queues = 1,
-	.features = 1ULL << VIRTIO_BLK_F_SIZE_MAX | 1ULL << VIRTIO_BLK_F_SEG_MAX |
-		    1ULL << VIRTIO_BLK_F_BLK_SIZE | 1ULL << VIRTIO_BLK_F_FLUSH |
-		    1ULL << VIRTIO_BLK_F_DISCARD | 1ULL << VIRTIO_BLK_F_WRITE_ZEROES,
-	.config_read = blk_config_read,
-	.queue_notify = blk_notify,
-	.reset = blk_reset,
-	.poll_fd = blk_poll_fd,
-	.poll_ready = blk_completions,
-	.destroy = blk_destroy,
-};
-
-static const struct virtio_dev_ops blk_ops_ro = {
-	.name = "virtio-blk",
-	.device_id = VIRTIO_ID_BLOCK,
-	.num_queues = 1,
-	.features = 1ULL << VIRTIO_BLK_F_SIZE_MAX | 1ULL << VIRTIO_BLK_F_SEG_MAX |
-		    1ULL << VIRTIO_BLK_F_BLK_SIZE | 1ULL << VIRTIO_BLK_F_FLUSH |
-		    1ULL << VIRTIO_BLK_F_RO,
 	.config_read = blk_config_read,
 	.queue_notify = blk_notify,
 	.reset = blk_reset,
@@ -617,6 +599,7 @@ static const struct virtio_dev_ops blk_ops_ro = {
 int virtio_blk_add(struct vm *vm, const struct disk_config *disk)
 {
 	struct blk *b = blk_open(disk);
+	uint64_t features;
 
 	if (!b)
 		return -1;
@@ -624,5 +607,11 @@ int virtio_blk_add(struct vm *vm, const struct disk_config *disk)
 	if (!b->uring_ok && !disk->sync_io)
 		log_warn("disk %.*s: io_uring unavailable; using synchronous I/O",
 			 (int)field_len(disk->path), disk->path);
-	return virtio_mmio_add(vm, disk->read_only ? &blk_ops_ro : &blk_ops_rw, b);
+	features = 1ULL << VIRTIO_BLK_F_SIZE_MAX | 1ULL << VIRTIO_BLK_F_SEG_MAX |
+		   1ULL << VIRTIO_BLK_F_BLK_SIZE | 1ULL << VIRTIO_BLK_F_FLUSH;
+	if (disk->read_only)
+		features |= 1ULL << VIRTIO_BLK_F_RO;
+	else
+		features |= 1ULL << VIRTIO_BLK_F_DISCARD | 1ULL << VIRTIO_BLK_F_WRITE_ZEROES;
+	return virtio_mmio_add(vm, &blk_ops, features, b);
 }

@@ -58,9 +58,8 @@
 
 static uint64_t offered_features(const struct virtio_dev *vdev)
 {
-	return vdev->ops->features | 1ULL << VIRTIO_F_VERSION_1 |
-	       1ULL << VIRTIO_F_RING_INDIRECT_DESC | 1ULL << VIRTIO_F_RING_EVENT_IDX |
-	       1ULL << VIRTIO_F_RING_RESET;
+	return vdev->features | 1ULL << VIRTIO_F_VERSION_1 | 1ULL << VIRTIO_F_RING_INDIRECT_DESC |
+	       1ULL << VIRTIO_F_RING_EVENT_IDX | 1ULL << VIRTIO_F_RING_RESET;
 }
 
 bool virtio_has_feature(const struct virtio_dev *vdev, unsigned int bit)
@@ -452,7 +451,7 @@ static int setup_eventfds(struct virtio_dev *vdev)
 	return 0;
 }
 
-int virtio_mmio_add(struct vm *vm, const struct virtio_dev_ops *ops, void *priv)
+int virtio_mmio_add(struct vm *vm, const struct virtio_dev_ops *ops, uint64_t features, void *priv)
 {
 	struct virtio_dev *vdev;
 	struct acpi_device acpi = { .hid = "LNRO0005", .mmio_len = VIRTIO_MMIO_SIZE };
@@ -471,6 +470,7 @@ int virtio_mmio_add(struct vm *vm, const struct virtio_dev_ops *ops, void *priv)
 	}
 	vdev->ops = ops;
 	vdev->priv = priv;
+	vdev->features = features;
 	vdev->vm = vm;
 	vdev->base = VIRTIO_MMIO_BASE + index * VIRTIO_MMIO_SIZE;
 	vdev->irq = VIRTIO_IRQ_BASE + index;

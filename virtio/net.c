@@ -34,6 +34,11 @@
 #define F_MRG_RXBUF 15
 #define F_STATUS 16
 
+#define NET_FEATURES                                                                               \
+	(1ULL << F_CSUM | 1ULL << F_GUEST_CSUM | 1ULL << F_MTU | 1ULL << F_MAC |                   \
+	 1ULL << F_GUEST_TSO4 | 1ULL << F_GUEST_TSO6 | 1ULL << F_HOST_TSO4 | 1ULL << F_HOST_TSO6 | \
+	 1ULL << F_MRG_RXBUF | 1ULL << F_STATUS)
+
 #define RXQ 0
 #define TXQ 1
 #define HDR_LEN 12 /* struct virtio_net_hdr_v1, num_buffers included */
@@ -314,9 +319,6 @@ static const struct virtio_dev_ops net_ops = {
 	.name = "virtio-net",
 	.device_id = VIRTIO_ID_NET,
 	.num_queues = 2,
-	.features = 1ULL << F_CSUM | 1ULL << F_GUEST_CSUM | 1ULL << F_MTU | 1ULL << F_MAC |
-		    1ULL << F_GUEST_TSO4 | 1ULL << F_GUEST_TSO6 | 1ULL << F_HOST_TSO4 |
-		    1ULL << F_HOST_TSO6 | 1ULL << F_MRG_RXBUF | 1ULL << F_STATUS,
 	.config_read = net_config_read,
 	.queue_notify = net_notify,
 	.reset = net_reset,
@@ -388,5 +390,5 @@ int virtio_net_add(struct vm *vm, const struct net_config *cfg)
 		memcpy(n->mac + 2, &h, 4);
 	}
 	n->link_up = true;
-	return virtio_mmio_add(vm, &net_ops, n);
+	return virtio_mmio_add(vm, &net_ops, NET_FEATURES, n);
 }

@@ -199,12 +199,15 @@ void virtq_update_avail_event(struct virtq *q)
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 }
 
-size_t iov_to_buf(const struct iovec *iov, int n, size_t skip, void *buf, size_t len)
+/* Copies between @buf and the bytes [skip, skip + len) of an iovec list. */
+static size_t iov_copy(const struct iovec *iov, int n, size_t skip, void *buf, size_t len,
+		       bool to_iov)
 {
 	size_t done = 0;
 
 	for (int i = 0; i < n && done < len; i++) {
 		size_t chunk;
+		uint8_t *at;
 
 		if (skip >= iov[i].iov_len) {
 			skip -= iov[i].iov_len;
@@ -213,32 +216,25 @@ size_t iov_to_buf(const struct iovec *iov, int n, size_t skip, void *buf, size_t
 		chunk = iov[i].iov_len - skip;
 		if (chunk > len - done)
 			chunk = len - done;
-		memcpy((uint8_t *)buf + done, (uint8_t *)iov[i].iov_base + skip, chunk);
+		at = (uint8_t *)iov[i].iov_base + skip;
+		if (to_iov)
+			memcpy(at, (uint8_t *)buf + done, chunk);
+		else
+			memcpy((uint8_t *)buf + done, at, chunk);
 		done += chunk;
 		skip = 0;
 	}
 	return done;
 }
 
+size_t iov_to_buf(const struct iovec *iov, int n, size_t skip, void *buf, size_t len)
+{
+	return iov_copy(iov, n, skip, buf, len, false);
+}
+
 size_t buf_to_iov(const struct iovec *iov, int n, size_t skip, const void *buf, size_t len)
 {
-	size_t done = 0;
-
-	for (int i = 0; i < n && done < len; i++) {
-		size_t chunk;
-
-		if (skip >= iov[i].iov_len) {
-			skip -= iov[i].iov_len;
-			continue;
-		}
-		chunk = iov[i].iov_len - skip;
-		if (chunk > len - done)
-			chunk = len - done;
-		memcpy((uint8_t *)iov[i].iov_base + skip, (const uint8_t *)buf + done, chunk);
-		done += chunk;
-		skip = 0;
-	}
-	return done;
+	return iov_copy(iov, n, skip, (void *)buf, len, true);
 }
 
 uint8_t *iov_byte(const struct iovec *iov, int n, size_t off)

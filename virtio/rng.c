@@ -132,5 +132,5 @@ int virtio_rng_add(struct vm *vm)
 	}
 	r->tokens = RNG_BURST;
 	r->last_ns = now_ns();
-	return virtio_mmio_add(vm, &rng_ops, r);
+	return virtio_mmio_add(vm, &rng_ops, 0, r);
 }

@@ -29,7 +29,6 @@ struct virtio_dev_ops {
 	const char *name;
 	uint32_t device_id;
 	uint16_t num_queues;
-	uint64_t features; /* device-specific bits; the transport adds its own */
 	/* Config space: reads and writes of [offset, offset + size). */
 	void (*config_read)(struct virtio_dev *vdev, uint32_t offset, uint8_t *data, uint32_t size);
 	void (*config_write)(struct virtio_dev *vdev, uint32_t offset, const uint8_t *data,
@@ -61,6 +60,7 @@ typedef uint32_t (*virtio_request_fn)(struct virtio_dev *vdev, struct virtq_chai
 struct virtio_dev {
 	const struct virtio_dev_ops *ops;
 	void *priv;
+	uint64_t features; /* device-specific bits offered; the transport adds its own */
 	struct vm *vm;
 	uint64_t base;
 	unsigned int irq;
@@ -93,7 +93,7 @@ struct virtio_dev {
  * irqfd, ACPI entry and I/O thread. Takes ownership of @priv (released
  * through ops->destroy) even when it fails. Returns 0 or -1.
  */
-int virtio_mmio_add(struct vm *vm, const struct virtio_dev_ops *ops, void *priv);
+int virtio_mmio_add(struct vm *vm, const struct virtio_dev_ops *ops, uint64_t features, void *priv);
 void virtio_mmio_stop(struct virtio_dev *vdev);
 
 /*

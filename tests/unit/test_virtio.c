@@ -374,7 +374,6 @@ static const struct virtio_dev_ops test_ops = {
 	.name = "test",
 	.device_id = 42,
 	.num_queues = 2,
-	.features = 1ULL << 5,
 	.queue_notify = noop_notify,
 };
 
@@ -404,6 +403,7 @@ static void mmio_registers_and_state_machine(void **state)
 	vm->ram = f->ram;
 	v->vm = vm;
 	v->ops = &test_ops;
+	v->features = 1ULL << 5;
 	v->irq_fd = -1;
 	pthread_mutex_init(&v->lock, NULL);
 	assert_int_equal(reg(v, 0x000), 0x74726976);
