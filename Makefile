@@ -29,7 +29,7 @@ PROBE_SRCS = guest/probe/entry.S guest/probe/probe.c guest/probe/lib.c guest/pro
 PROBES = $(PROBE_DIR)/probe.elf $(PROBE_DIR)/probe.bzImage
 
 .PHONY: all check unit asan probes guest guest-test-kit demo clean format format-check bench \
-	fuzz fuzzers
+	fuzz fuzzers soak
 
 all: kvmini
 
@@ -108,6 +108,9 @@ fuzz: fuzzers $(PROBES)
 			build/fuzz-corpus/$$t build/fuzz-seeds/$$t 2>&1 | \
 			grep -E 'stat::number_of_executed_units|cov:|ERROR|SUMMARY' | tail -3 || exit 1; \
 	done
+
+soak: kvmini $(PROBES)
+	SOAK_BOOTS=1000 SOAK_VMS=50 tests/soak.sh
 
 guest:
 	guest/build.sh all

@@ -9,6 +9,7 @@
 #include <linux/if_tun.h>
 #include <linux/kvm.h>
 #include <seccomp.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <termios.h>
@@ -123,11 +124,19 @@ static int allow_ioctls(scmp_filter_ctx ctx, const unsigned long *reqs, size_t n
 
 int seccomp_apply(enum thread_role role)
 {
+	static bool main_done;
 	scmp_filter_ctx ctx;
 	int ret = -1;
 
-	if (mode == SECCOMP_OFF)
+	/*
+	 * Filters stack and cannot be removed: the main thread, which lives
+	 * across --reboot=restart, installs its list once, or a long-running
+	 * VM would hit the kernel's limit on filter length.
+	 */
+	if (mode == SECCOMP_OFF || (role == ROLE_MAIN && main_done))
 		return 0;
+	if (role == ROLE_MAIN)
+		main_done = true;
 	ctx = seccomp_init(mode == SECCOMP_LOG ? SCMP_ACT_LOG : SCMP_ACT_KILL_PROCESS);
 	if (!ctx)
 		goto out;

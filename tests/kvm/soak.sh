@@ -1,0 +1,61 @@
+# Soak: one kvmini process reboots its guest SOAK_BOOTS times
+# (--reboot restart), sampling open fds and RSS, which must not grow; then
+# SOAK_VMS VMs run at once and must all exit cleanly, leaving no zombie.
+# make check runs a short round; make soak runs 1000 boots and 50 VMs.
+boots=${SOAK_BOOTS:-200}
+vms=${SOAK_VMS:-10}
+
+name="soak: $boots guest reboots in one process, no fd or RSS growth"
+if need_kvm "$name"; then
+	"$KVMINI" run --reboot restart --memory 64M --kernel "$PROBES/probe.elf" \
+		--cmdline "$(probe_cmdline probe.exit=reboot probe.ring3=1000)" \
+		</dev/null >"$WORK/soak.out" 2>/dev/null &
+	pid=$!
+	samples=()
+	deadline=$((SECONDS + 600))
+	while kill -0 $pid 2>/dev/null && [ $SECONDS -lt $deadline ]; do
+		n=$(grep -c '^PROBE start' "$WORK/soak.out")
+		fds=$(ls /proc/$pid/fd 2>/dev/null | wc -l)
+		rss=$(awk '/^VmRSS/ { print $2 }' /proc/$pid/status 2>/dev/null)
+		[ "$n" -ge $((boots / 10)) ] && samples+=("$n $fds $rss")
+		[ "$n" -ge "$boots" ] && break
+		sleep 0.2
+	done
+	kill -TERM $pid 2>/dev/null
+	wait $pid
+	n=$(grep -c '^PROBE start' "$WORK/soak.out")
+	first=${samples[0]:-}
+	last=${samples[${#samples[@]}-1]:-}
+	read -r _ fd0 rss0 <<<"$first"
+	read -r _ fd1 rss1 <<<"$last"
+	if [ "$n" -lt "$boots" ] || [ -z "$first" ]; then
+		fail "$name" "only $n boots"
+	elif [ "$fd1" -gt "$fd0" ] || [ $((rss1 - rss0)) -gt 1024 ]; then
+		fail "$name" "fds $fd0 -> $fd1, RSS $rss0 -> $rss1 KiB between boot $((boots / 10)) and $n"
+	else
+		pass "$name ($n boots; fds $fd0 -> $fd1, RSS $rss0 -> $rss1 KiB)"
+	fi
+fi
+
+name="soak: $vms VMs at once, all exit cleanly, no zombies"
+if need_kvm "$name"; then
+	pids=()
+	for i in $(seq "$vms"); do
+		"$KVMINI" run --memory 32M --kernel "$PROBES/probe.elf" \
+			--cmdline "$(probe_cmdline probe.ring3=20000000)" \
+			</dev/null >"$WORK/vm$i.out" 2>&1 &
+		pids+=($!)
+	done
+	bad=0
+	for p in "${pids[@]}"; do
+		wait "$p"
+		[ $? = 1 ] || bad=$((bad + 1))
+	done
+	zombies=$(ps -o stat= --ppid $$ | grep -c Z)
+	passed_vms=$(grep -l '^PROBE RESULT pass' "$WORK"/vm*.out | wc -l)
+	if [ $bad = 0 ] && [ "$zombies" = 0 ] && [ "$passed_vms" = "$vms" ]; then
+		pass "$name"
+	else
+		fail "$name" "$bad bad exits, $zombies zombies, $passed_vms of $vms passed"
+	fi
+fi
