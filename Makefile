@@ -13,7 +13,7 @@ CORE_SRCS = util.c memory.c console.c cli.c vm.c vcpu.c \
 	devices/bus.c devices/serial.c devices/i8042.c devices/acpi_pm.c \
 	devices/debug_exit.c devices/boot_marker.c \
 	virtio/queue.c virtio/mmio.c virtio/blk.c virtio/rng.c virtio/net.c \
-	security/seccomp.c
+	security/seccomp.c security/jail.c
 SRCS = main.c $(CORE_SRCS)
 OBJS = $(SRCS:%.c=$(BUILD)/%.o)
 CORE_OBJS = $(CORE_SRCS:%.c=$(BUILD)/%.o)

@@ -15,7 +15,7 @@ void cli_usage(FILE *out)
 	      "                  [--cpus N] [--memory SIZE] [--reboot exit|restart]\n"
 	      "                  [--disk path=FILE[,ro][,id=NAME][,cache=none|writeback]]...\n"
 	      "                  [--net tap=NAME|tapfd=N[,mac=MAC]]... [--rng]\n"
-	      "                  [--seccomp kill|log|off]\n"
+	      "                  [--seccomp kill|log|off] [--jail DIR[,uid=N][,gid=N][,netns]]\n"
 	      "       kvmini run --demo\n"
 	      "       kvmini --version\n"
 	      "\n"
@@ -29,6 +29,8 @@ void cli_usage(FILE *out)
 	      "  --net SPEC        a virtio-net NIC on a tap (created if missing); repeatable\n"
 	      "  --rng             a virtio-rng device fed by getrandom()\n"
 	      "  --seccomp MODE    per-thread syscall filters: kill (default), log, off\n"
+	      "  --jail SPEC       run in namespaces, pivot_root'ed into DIR, as uid/gid N\n"
+	      "                    (default 65534), optionally in a new network namespace\n"
 	      "  --demo            boot the guest kit from guest/build.sh\n"
 	      "\n"
 	      "Console: the guest's serial port is stdin/stdout; Ctrl-A x quits.\n",
@@ -56,6 +58,7 @@ int cli_parse_run(int argc, char **argv, struct run_options *opts)
 		{ "rng", no_argument, NULL, 'R' },
 		{ "net", required_argument, NULL, 'N' },
 		{ "seccomp", required_argument, NULL, 'S' },
+		{ "jail", required_argument, NULL, 'J' },
 		{ "demo", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -138,6 +141,11 @@ int cli_parse_run(int argc, char **argv, struct run_options *opts)
 				opts->seccomp = SECCOMP_OFF;
 			else
 				return bad("--seccomp '%s': use kill, log or off", optarg);
+			break;
+		case 'J':
+			if (jail_config_parse(optarg, &opts->jail))
+				return EXIT_BAD_INPUT;
+			opts->jailed = true;
 			break;
 		case 'd':
 			opts->demo = true;

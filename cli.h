@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 
+#include "security/jail.h"
 #include "security/seccomp.h"
 #include "vm.h"
 
@@ -13,6 +14,8 @@ struct run_options {
 	struct vm_config vm;
 	bool demo;
 	enum seccomp_mode seccomp;
+	bool jailed;
+	struct jail_config jail;
 };
 
 /*

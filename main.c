@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "console.h"
+#include "security/jail.h"
 #include "security/seccomp.h"
 #include "util.h"
 #include "vm.h"
@@ -92,6 +93,13 @@ static int cmd_run(int argc, char **argv)
 		}
 		if (code)
 			goto out;
+	}
+	if (opts.jailed) {
+		/* Kernel and initrd are in memory already; disks move in. */
+		code = jail_enter(&opts.jail, &opts.vm);
+		if (code)
+			goto out;
+		opts.vm.jail = &opts.jail;
 	}
 	if (vm_block_signals()) {
 		code = EXIT_HOST_ERROR;

@@ -17,6 +17,7 @@
 #include "arch/x86/mptable.h"
 #include "console.h"
 #include "devices/serial.h"
+#include "security/jail.h"
 #include "security/seccomp.h"
 #include "util.h"
 #include "virtio/virtio.h"
@@ -295,6 +296,10 @@ int vm_run(struct vm *vm)
 	signal_fd = signalfd(-1, &set, SFD_CLOEXEC);
 	if (signal_fd < 0) {
 		log_error("signalfd: %s", strerror(errno));
+		return EXIT_HOST_ERROR;
+	}
+	if (vm->config->jail && jail_drop_privileges(vm->config->jail)) {
+		close(signal_fd);
 		return EXIT_HOST_ERROR;
 	}
 	for (unsigned int i = 0; i < vm->ncpus; i++) {

@@ -39,9 +39,11 @@ struct vm_config {
 	struct net_config nics[MAX_NICS];
 	int nnics;
 	bool rng;
+	const struct jail_config *jail; /* drop to its uid before the first KVM_RUN */
 };
 
 struct vm;
+struct jail_config;
 
 struct vcpu {
 	struct vm *vm;

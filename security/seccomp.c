@@ -56,6 +56,10 @@ static const int common_syscalls[] = {
 	SCMP_SYS(restart_syscall),
 	SCMP_SYS(newfstatat),
 	SCMP_SYS(rseq),
+	/* glibc runs setresuid() and friends on every thread: the jail's drop */
+	SCMP_SYS(setresuid),
+	SCMP_SYS(setresgid),
+	SCMP_SYS(setgroups),
 };
 
 static const unsigned long vcpu_ioctls[] = {

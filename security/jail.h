@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef KVMINI_JAIL_H
+#define KVMINI_JAIL_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct vm_config;
+
+struct jail_config {
+	const char *root; /* per-VM directory that becomes / */
+	uid_t uid;
+	gid_t gid;
+	bool new_netns;
+};
+
+/* Parses "DIR[,uid=N][,gid=N][,netns]". */
+int jail_config_parse(const char *spec, struct jail_config *jail);
+
+/*
+ * Moves this process into a jail, in the manner of Firecracker's jailer:
+ * new mount, PID, IPC and UTS (and optionally network) namespaces, a
+ * pivot_root into jail->root holding only /dev/kvm, /dev/net/tun and the
+ * VM's disks (bind-mounted; their paths in @config are rewritten), a
+ * cgroup v2 leaf when one is available, rlimits, every other fd closed and
+ * the environment cleared. The caller continues as PID 1 of the new PID
+ * namespace; the original process only waits and passes on the exit
+ * status (this function does not return there). Returns 0, or an EXIT_*
+ * code after logging.
+ */
+int jail_enter(const struct jail_config *jail, struct vm_config *config);
+
+/* Drops to the jail's uid and gid; called before the first KVM_RUN. */
+int jail_drop_privileges(const struct jail_config *jail);
+
+#endif
