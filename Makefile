@@ -84,7 +84,7 @@ asan:
 		build/asan/probe/probe.elf build/asan/probe/probe.bzImage build/asan/testhooks/kvmini
 	KVMINI=build/asan/kvmini UNIT=build/asan/unit-tests PROBES=build/asan/probe \
 		KVMINI_TESTHOOKS=build/asan/testhooks/kvmini \
-		ASAN_OPTIONS=detect_leaks=1 tests/run.sh
+		ASAN_OPTIONS=detect_leaks=1:quarantine_size_mb=0 tests/run.sh
 
 # libFuzzer targets (clang), each over the core sources with ASan+UBSan.
 FUZZ_TARGETS = $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))

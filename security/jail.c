@@ -166,24 +166,22 @@ out:
 
 int jail_enter(const struct jail_config *jail, struct vm_config *config)
 {
-	char *dev = jail_path(jail, "dev"), *net = jail_path(jail, "dev/net"),
-	     *disks = jail_path(jail, "disks");
+	static const char *const dirs[] = { "", "dev", "dev/net", "disks" };
 	int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS;
 	struct rlimit nofile = { JAIL_NOFILE, JAIL_NOFILE };
 	pid_t child;
 	int status;
 
-	if (!dev || !net || !disks)
-		return EXIT_HOST_ERROR;
-	if ((mkdir(jail_path(jail, ""), 0755) < 0 && errno != EEXIST) ||
-	    (mkdir(dev, 0755) < 0 && errno != EEXIST) || (mkdir(net, 0755) < 0 && errno != EEXIST) ||
-	    (mkdir(disks, 0755) < 0 && errno != EEXIST)) {
-		log_error("jail: creating %s: %s", dev, strerror(errno));
-		return EXIT_BAD_INPUT;
+	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
+		char *dir = jail_path(jail, dirs[i]);
+		int err = !dir || (mkdir(dir, 0755) < 0 && errno != EEXIST);
+
+		if (err)
+			log_error("jail: creating %s: %s", dir ? dir : dirs[i], strerror(errno));
+		free(dir);
+		if (err)
+			return EXIT_BAD_INPUT;
 	}
-	free(dev);
-	free(net);
-	free(disks);
 	if (copy_device(jail, "/dev/kvm", "dev/kvm") ||
 	    copy_device(jail, "/dev/net/tun", "dev/net/tun"))
 		return EXIT_HOST_ERROR;
