@@ -48,3 +48,14 @@ seq = b"".join([access(0x70, 1), access(0x70, 3), access(0x24, 1), access(0x20, 
                 access(0x90, 0x2000), access(0xa0, 0x3000), access(0x44, 1), access(0x70, 15),
                 access(0x50, 0), access(0x60, 0, True)])
 seed("mmio", "handshake", seq)
+
+# net: [driver features >> 8][queue sizes], then the rings (RX at 0, TX at
+# 0x3000), then a frame from the tap. One RX buffer and one TX frame posted.
+ram = bytearray(0x6000)
+struct.pack_into("<QIHH", ram, 0, 0x5000, 2048, 2, 0)       # RX buffer, WRITE
+struct.pack_into("<HHH", ram, 0x1000, 0, 1, 0)               # RX avail: idx 1, head 0
+frame = bytes(12) + b"\xff" * 6 + b"\x02" + bytes(5) + b"\x08\x06" + bytes(28)
+ram[0x5800:0x5800 + len(frame)] = frame
+struct.pack_into("<QIHH", ram, 0x3000, 0x5800, len(frame), 0, 0)  # TX frame
+struct.pack_into("<HHH", ram, 0x4000, 0, 1, 0)               # TX avail
+seed("net", "arp", bytes([0x80, 0x21]) + bytes(ram) + frame[12:])
