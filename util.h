@@ -27,6 +27,22 @@ enum kvmini_exit {
 #define MiB (1024ULL * KiB)
 #define GiB (1024ULL * MiB)
 
+/* Little-endian loads and stores of 1 to 8 bytes: guest-visible layouts. */
+static inline uint64_t load_le(const uint8_t *data, uint32_t size)
+{
+	uint64_t v = 0;
+
+	for (uint32_t i = 0; i < size && i < 8; i++)
+		v |= (uint64_t)data[i] << (8 * i);
+	return v;
+}
+
+static inline void store_le(uint8_t *data, uint32_t size, uint64_t v)
+{
+	for (uint32_t i = 0; i < size && i < 8; i++)
+		data[i] = v >> (8 * i);
+}
+
 void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

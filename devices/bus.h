@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "util.h"
+
 /*
  * What every device implements. Offsets are relative to the region the
  * device registered; sizes are the access width in bytes (1, 2, 4 or 8).
@@ -44,20 +46,5 @@ const struct bus_region *bus_find(const struct bus *bus, uint64_t addr, uint32_t
 bool bus_access(struct bus *bus, uint64_t addr, uint8_t *data, uint32_t size, bool is_write);
 
 void bus_reset(struct bus *bus);
-
-static inline uint32_t load_le(const uint8_t *data, uint32_t size)
-{
-	uint32_t v = 0;
-
-	for (uint32_t i = 0; i < size && i < 4; i++)
-		v |= (uint32_t)data[i] << (8 * i);
-	return v;
-}
-
-static inline void store_le(uint8_t *data, uint32_t size, uint64_t v)
-{
-	for (uint32_t i = 0; i < size; i++)
-		data[i] = v >> (8 * i);
-}
 
 #endif

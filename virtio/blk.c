@@ -552,27 +552,21 @@ static void blk_reset(struct virtio_dev *vdev)
 	}
 }
 
-static void put_le(uint8_t *p, uint64_t v, int n)
-{
-	for (int i = 0; i < n; i++)
-		p[i] = v >> (8 * i);
-}
-
 static void blk_config_read(struct virtio_dev *vdev, uint32_t offset, uint8_t *data, uint32_t size)
 {
 	struct blk *b = vdev->priv;
 	uint8_t config[60] = { 0 };
 
-	put_le(config + 0, b->sectors, 8);
-	put_le(config + 8, SIZE_MAX_BYTES, 4);
-	put_le(config + 12, SEG_MAX, 4);
-	put_le(config + 20, SECTOR, 4); /* blk_size */
-	put_le(config + 34, 1, 2); /* num_queues */
-	put_le(config + 36, MAX_DISCARD_SECTORS, 4);
-	put_le(config + 40, 1, 4); /* max_discard_seg */
-	put_le(config + 44, 8, 4); /* discard_sector_alignment: 4 KiB */
-	put_le(config + 48, MAX_DISCARD_SECTORS, 4);
-	put_le(config + 52, 1, 4); /* max_write_zeroes_seg */
+	store_le(config + 0, 8, b->sectors);
+	store_le(config + 8, 4, SIZE_MAX_BYTES);
+	store_le(config + 12, 4, SEG_MAX);
+	store_le(config + 20, 4, SECTOR); /* blk_size */
+	store_le(config + 34, 2, 1); /* num_queues */
+	store_le(config + 36, 4, MAX_DISCARD_SECTORS);
+	store_le(config + 40, 4, 1); /* max_discard_seg */
+	store_le(config + 44, 4, 8); /* discard_sector_alignment: 4 KiB */
+	store_le(config + 48, 4, MAX_DISCARD_SECTORS);
+	store_le(config + 52, 4, 1); /* max_write_zeroes_seg */
 	config[56] = 1; /* write_zeroes_may_unmap */
 	if (offset < sizeof(config) && size <= sizeof(config) - offset)
 		memcpy(data, config + offset, size);

@@ -100,7 +100,6 @@ void virtio_process_queue(struct virtio_dev *vdev, int queue, struct virtq_chain
 			virtio_needs_reset(vdev, "avail ring index or head out of range");
 			return;
 		}
-		vdev->requests++;
 		if (r == VIRTQ_BAD_CHAIN) {
 			/* Fail this request only; the queue and device go on. */
 			if (vdev->bad_chains++ < 10)

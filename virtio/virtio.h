@@ -81,7 +81,6 @@ struct virtio_dev {
 	pthread_t thread;
 	bool thread_started;
 	uint64_t bad_chains;
-	uint64_t requests;
 };
 
 #define VIRTIO_MMIO_BASE 0xd0000000ULL

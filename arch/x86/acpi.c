@@ -35,12 +35,6 @@ static uint8_t *reserve(struct writer *w, size_t n)
 	return p;
 }
 
-static void put(uint8_t *p, uint64_t v, int bytes)
-{
-	for (int i = 0; i < bytes; i++)
-		p[i] = v >> (8 * i);
-}
-
 uint8_t acpi_checksum(const uint8_t *data, size_t len)
 {
 	uint8_t sum = 0;
@@ -62,9 +56,9 @@ static uint8_t *table_begin(struct writer *w, const char *sig, uint8_t revision)
 	t[8] = revision;
 	memcpy(t + 10, OEM_ID, 6);
 	memcpy(t + 16, OEM_TABLE_ID, 8);
-	put(t + 24, 1, 4);
+	store_le(t + 24, 4, 1);
 	memcpy(t + 28, "KVMN", 4);
-	put(t + 32, 1, 4);
+	store_le(t + 32, 4, 1);
 	return t;
 }
 
@@ -72,7 +66,7 @@ static void table_end(struct writer *w, uint8_t *t)
 {
 	if (w->overflow)
 		return;
-	put(t + 4, w->buf + w->pos - t, 4);
+	store_le(t + 4, 4, w->buf + w->pos - t);
 	t[9] = 0;
 	t[9] = -acpi_checksum(t, w->buf + w->pos - t);
 }
@@ -157,7 +151,7 @@ static void aml_integer(struct writer *w, uint32_t v)
 	} else {
 		uint8_t d[5] = { AML_DWORD_PREFIX };
 
-		put(d + 1, v, 4);
+		store_le(d + 1, 4, v);
 		aml_bytes(w, d, 5);
 	}
 }
@@ -198,7 +192,7 @@ static void aml_hid(struct writer *w, const char *hid)
 	if (is_eisa_id(hid)) {
 		uint8_t d[5] = { AML_DWORD_PREFIX };
 
-		put(d + 1, eisa_id(hid), 4);
+		store_le(d + 1, 4, eisa_id(hid));
 		aml_bytes(w, d, 5);
 	} else {
 		aml_byte(w, AML_STRING_PREFIX);
@@ -215,8 +209,8 @@ static void aml_crs(struct writer *w, const struct acpi_device *dev)
 		/* I/O port descriptor, 16-bit decode */
 		uint8_t io[8] = { 0x47, 0x01 };
 
-		put(io + 2, dev->io_base, 2);
-		put(io + 4, dev->io_base, 2);
+		store_le(io + 2, 2, dev->io_base);
+		store_le(io + 4, 2, dev->io_base);
 		io[6] = 1;
 		io[7] = dev->io_len;
 		memcpy(res + n, io, 8);
@@ -226,8 +220,8 @@ static void aml_crs(struct writer *w, const struct acpi_device *dev)
 		/* Memory32Fixed, read/write */
 		uint8_t mem[12] = { 0x86, 9, 0, 1 };
 
-		put(mem + 4, dev->mmio_base, 4);
-		put(mem + 8, dev->mmio_len, 4);
+		store_le(mem + 4, 4, dev->mmio_base);
+		store_le(mem + 8, 4, dev->mmio_len);
 		memcpy(res + n, mem, 12);
 		n += 12;
 	}
@@ -235,7 +229,7 @@ static void aml_crs(struct writer *w, const struct acpi_device *dev)
 		/* Extended Interrupt: consumer, edge-triggered, active high */
 		uint8_t irq[9] = { 0x89, 6, 0, 0x03, 1 };
 
-		put(irq + 5, dev->irq, 4);
+		store_le(irq + 5, 4, dev->irq);
 		memcpy(res + n, irq, 9);
 		n += 9;
 	}
@@ -286,7 +280,7 @@ static void put_gas_io(uint8_t *p, uint16_t port)
 	p[1] = 8;
 	p[2] = 0;
 	p[3] = 1; /* byte access */
-	put(p + 4, port, 8);
+	store_le(p + 4, 8, port);
 }
 
 #define FADT_HW_REDUCED (1U << 20)
@@ -303,14 +297,14 @@ static void build_fadt(struct writer *w, uint64_t dsdt)
 
 	if (!reserve(w, 276 - 36))
 		return;
-	put(t + 109, BOOT_ARCH_VGA_NOT_PRESENT | BOOT_ARCH_CMOS_RTC_NOT_PRESENT, 2);
-	put(t + 112,
-	    FADT_HW_REDUCED | FADT_RESET_REG_SUP | FADT_PWR_BUTTON | FADT_SLP_BUTTON | FADT_WBINVD,
-	    4);
+	store_le(t + 109, 2, BOOT_ARCH_VGA_NOT_PRESENT | BOOT_ARCH_CMOS_RTC_NOT_PRESENT);
+	store_le(t + 112, 4,
+		 FADT_HW_REDUCED | FADT_RESET_REG_SUP | FADT_PWR_BUTTON | FADT_SLP_BUTTON |
+		     FADT_WBINVD);
 	put_gas_io(t + 116, ACPI_RESET_REG);
 	t[128] = ACPI_RESET_VALUE;
 	t[131] = 4; /* FADT minor version: ACPI 6.4 */
-	put(t + 140, dsdt, 8);
+	store_le(t + 140, 8, dsdt);
 	put_gas_io(t + 244, ACPI_SLEEP_CONTROL);
 	put_gas_io(t + 256, ACPI_SLEEP_STATUS);
 	memcpy(t + 268, "KVMINI  ", 8);
@@ -324,8 +318,8 @@ static void build_madt(struct writer *w, unsigned int ncpus)
 
 	if (!p)
 		return;
-	put(p, LAPIC_ADDR, 4);
-	put(p + 4, 1, 4); /* PCAT_COMPAT: the in-kernel irqchip has 8259s */
+	store_le(p, 4, LAPIC_ADDR);
+	store_le(p + 4, 4, 1); /* PCAT_COMPAT: the in-kernel irqchip has 8259s */
 	for (unsigned int i = 0; i < ncpus; i++) {
 		p = reserve(w, 8);
 		if (!p)
@@ -334,7 +328,7 @@ static void build_madt(struct writer *w, unsigned int ncpus)
 		p[1] = 8;
 		p[2] = i; /* ACPI processor UID */
 		p[3] = i; /* APIC ID */
-		put(p + 4, 1, 4); /* enabled */
+		store_le(p + 4, 4, 1); /* enabled */
 	}
 	p = reserve(w, 12);
 	if (!p)
@@ -342,15 +336,15 @@ static void build_madt(struct writer *w, unsigned int ncpus)
 	p[0] = 1; /* I/O APIC */
 	p[1] = 12;
 	p[2] = 0; /* I/O APIC ID */
-	put(p + 4, IOAPIC_ADDR, 4);
-	put(p + 8, 0, 4); /* GSI base */
+	store_le(p + 4, 4, IOAPIC_ADDR);
+	store_le(p + 8, 4, 0); /* GSI base */
 	p = reserve(w, 6);
 	if (!p)
 		return;
 	p[0] = 4; /* local APIC NMI: LINT1 of every processor */
 	p[1] = 6;
 	p[2] = 0xff;
-	put(p + 3, 0, 2);
+	store_le(p + 3, 2, 0);
 	p[5] = 1;
 	table_end(w, t);
 }
@@ -374,8 +368,8 @@ size_t acpi_build(uint8_t *buf, size_t len, uint64_t base, const struct acpi_con
 		uint8_t *entries = reserve(&w, 16);
 
 		if (entries) {
-			put(entries, base + fadt, 8);
-			put(entries + 8, base + madt, 8);
+			store_le(entries, 8, base + fadt);
+			store_le(entries + 8, 8, base + madt);
 		}
 		table_end(&w, xsdt);
 	}
@@ -385,8 +379,8 @@ size_t acpi_build(uint8_t *buf, size_t len, uint64_t base, const struct acpi_con
 	memcpy(rsdp, "RSD PTR ", 8);
 	memcpy(rsdp + 9, OEM_ID, 6);
 	rsdp[15] = 2; /* ACPI 2.0+ RSDP */
-	put(rsdp + 20, 36, 4);
-	put(rsdp + 24, base + (xsdt - buf), 8);
+	store_le(rsdp + 20, 4, 36);
+	store_le(rsdp + 24, 8, base + (xsdt - buf));
 	rsdp[8] = -acpi_checksum(rsdp, 20);
 	rsdp[32] = -acpi_checksum(rsdp, 36);
 	return w.pos;

@@ -35,28 +35,6 @@
 #define LOADED_HIGH 0x01
 #define XLF_KERNEL_64 0x01
 
-static uint32_t get32(const uint8_t *p)
-{
-	return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	return get32(p) | (uint64_t)get32(p + 4) << 32;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = v >> (8 * i);
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	put32(p, v);
-	put32(p + 4, v >> 32);
-}
-
 static int write_boot_params(const struct guest_ram *ram, const struct boot_args *args,
 			     const struct boot_setup *setup)
 {
@@ -73,17 +51,17 @@ static int write_boot_params(const struct guest_ram *ram, const struct boot_args
 	memset(bp, 0, 4096);
 	memcpy(bp + BP_SETUP_SECTS, k + BP_SETUP_SECTS, hdr_end - BP_SETUP_SECTS);
 	bp[BP_TYPE_OF_LOADER] = 0xff;
-	put32(bp + BP_CMD_LINE_PTR, BOOT_CMDLINE_ADDR);
-	put32(bp + BP_RAMDISK_IMAGE, setup->initrd_addr);
-	put32(bp + BP_RAMDISK_SIZE, setup->initrd_addr ? args->initrd_len : 0);
-	put64(bp + BP_ACPI_RSDP, args->rsdp_addr);
+	store_le(bp + BP_CMD_LINE_PTR, 4, BOOT_CMDLINE_ADDR);
+	store_le(bp + BP_RAMDISK_IMAGE, 4, setup->initrd_addr);
+	store_le(bp + BP_RAMDISK_SIZE, 4, setup->initrd_addr ? args->initrd_len : 0);
+	store_le(bp + BP_ACPI_RSDP, 8, args->rsdp_addr);
 	bp[BP_E820_ENTRIES] = n;
 	for (int i = 0; i < n; i++) {
 		uint8_t *e = bp + BP_E820_TABLE + 20 * i;
 
-		put64(e, ranges[i].addr);
-		put64(e + 8, ranges[i].size);
-		put32(e + 16, ranges[i].type);
+		store_le(e, 8, ranges[i].addr);
+		store_le(e + 8, 8, ranges[i].size);
+		store_le(e + 16, 4, ranges[i].type);
 	}
 	return 0;
 }
@@ -119,8 +97,8 @@ int bzimage_load(const struct guest_ram *ram, const struct boot_args *args,
 		return -1;
 	}
 	payload = len - setup_size;
-	init_size = get32(k + BP_INIT_SIZE);
-	load_addr = k[BP_RELOCATABLE] ? HIMEM_START : get64(k + BP_PREF_ADDRESS);
+	init_size = load_le(k + BP_INIT_SIZE, 4);
+	load_addr = k[BP_RELOCATABLE] ? HIMEM_START : load_le(k + BP_PREF_ADDRESS, 8);
 	span = init_size > payload ? init_size : payload;
 	dst = gpa_to_host(ram, load_addr, span);
 	if (load_addr < HIMEM_START || !dst) {
@@ -135,8 +113,8 @@ int bzimage_load(const struct guest_ram *ram, const struct boot_args *args,
 	setup->kernel_start = load_addr;
 	setup->kernel_end = load_addr + span;
 
-	cmdline_size = get32(k + BP_CMDLINE_SIZE);
-	initrd_max = get32(k + BP_INITRD_ADDR_MAX);
+	cmdline_size = load_le(k + BP_CMDLINE_SIZE, 4);
+	initrd_max = load_le(k + BP_INITRD_ADDR_MAX, 4);
 	if (place_cmdline(ram, args->cmdline, cmdline_size) ||
 	    place_initrd(ram, args, (uint64_t)initrd_max + 1, setup))
 		return -1;

@@ -9,6 +9,7 @@
 #include "arch/x86/acpi.h"
 #include "arch/x86/layout.h"
 #include "arch/x86/mptable.h"
+#include "util.h"
 
 #define MP_PROCESSOR 0
 #define MP_BUS 1
@@ -19,12 +20,6 @@
 #define MP_IRQ_NMI 1
 #define MP_IRQ_EXTINT 3
 #define ISA_IRQS 16
-
-static void put(uint8_t *p, uint64_t v, int bytes)
-{
-	for (int i = 0; i < bytes; i++)
-		p[i] = v >> (8 * i);
-}
 
 size_t mptable_build(uint8_t *buf, size_t len, uint64_t base, unsigned int ncpus,
 		     uint8_t floating[16])
@@ -42,8 +37,8 @@ size_t mptable_build(uint8_t *buf, size_t len, uint64_t base, unsigned int ncpus
 		p[1] = i; /* LAPIC ID */
 		p[2] = 0x14; /* LAPIC version */
 		p[3] = 1 | (i == 0 ? 2 : 0); /* enabled, BSP */
-		put(p + 4, 0x600, 4); /* CPU signature: family 6 */
-		put(p + 8, 0x201, 4); /* features: FPU, APIC */
+		store_le(p + 4, 4, 0x600); /* CPU signature: family 6 */
+		store_le(p + 8, 4, 0x201); /* features: FPU, APIC */
 	}
 	p[0] = MP_BUS;
 	memcpy(p + 2, "ISA   ", 6);
@@ -52,7 +47,7 @@ size_t mptable_build(uint8_t *buf, size_t len, uint64_t base, unsigned int ncpus
 	p[1] = ioapic_id;
 	p[2] = 0x11;
 	p[3] = 1;
-	put(p + 4, IOAPIC_ADDR, 4);
+	store_le(p + 4, 4, IOAPIC_ADDR);
 	p += 8, entries++;
 	for (int irq = 0; irq < ISA_IRQS; irq++, p += 8, entries++) {
 		p[0] = MP_INTSRC;
@@ -69,17 +64,17 @@ size_t mptable_build(uint8_t *buf, size_t len, uint64_t base, unsigned int ncpus
 		p[7] = lint;
 	}
 	memcpy(buf, "PCMP", 4);
-	put(buf + 4, size, 2);
+	store_le(buf + 4, 2, size);
 	buf[6] = 4; /* spec 1.4 */
 	memcpy(buf + 8, "KVMINI  ", 8);
 	memcpy(buf + 16, "KVMINI VM   ", 12);
-	put(buf + 34, entries, 2);
-	put(buf + 36, LAPIC_ADDR, 4);
+	store_le(buf + 34, 2, entries);
+	store_le(buf + 36, 4, LAPIC_ADDR);
 	buf[7] = -acpi_checksum(buf, size);
 
 	memset(floating, 0, 16);
 	memcpy(floating, "_MP_", 4);
-	put(floating + 4, base, 4);
+	store_le(floating + 4, 4, base);
 	floating[8] = 1; /* length in 16-byte units */
 	floating[9] = 4;
 	floating[10] = -acpi_checksum(floating, 16);
