@@ -5,7 +5,7 @@ BUILD ?= build
 CFLAGS ?= -O2 -g
 WARNINGS = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 KVMINI_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARNINGS) -I. $(CFLAGS) $(EXTRA_CFLAGS)
-LDLIBS = -luring -lseccomp -lpthread
+LDLIBS = -luring -lseccomp -ljansson -lpthread
 
 CORE_SRCS = util.c memory.c console.c cli.c vm.c vcpu.c \
 	kvm/kvm.c \
@@ -13,7 +13,8 @@ CORE_SRCS = util.c memory.c console.c cli.c vm.c vcpu.c \
 	devices/bus.c devices/serial.c devices/i8042.c devices/acpi_pm.c \
 	devices/debug_exit.c devices/boot_marker.c \
 	virtio/queue.c virtio/mmio.c virtio/blk.c virtio/rng.c virtio/net.c \
-	security/seccomp.c security/jail.c
+	security/seccomp.c security/jail.c \
+	api/http.c api/server.c api/config.c api/api.c
 SRCS = main.c $(CORE_SRCS)
 OBJS = $(SRCS:%.c=$(BUILD)/%.o)
 CORE_OBJS = $(CORE_SRCS:%.c=$(BUILD)/%.o)

@@ -16,6 +16,9 @@ void cli_usage(FILE *out)
 	      "                  [--disk path=FILE[,ro][,id=NAME][,cache=none|writeback]]...\n"
 	      "                  [--net tap=NAME|tapfd=N[,mac=MAC]]... [--rng]\n"
 	      "                  [--seccomp kill|log|off] [--jail DIR[,uid=N][,gid=N][,netns]]\n"
+	      "                  [--api-sock PATH]\n"
+	      "       kvmini run --config-file FILE [--api-sock PATH]\n"
+	      "       kvmini run --api-sock PATH\n"
 	      "       kvmini run --demo\n"
 	      "       kvmini --version\n"
 	      "\n"
@@ -31,6 +34,9 @@ void cli_usage(FILE *out)
 	      "  --seccomp MODE    per-thread syscall filters: kill (default), log, off\n"
 	      "  --jail SPEC       run in namespaces, pivot_root'ed into DIR, as uid/gid N\n"
 	      "                    (default 65534), optionally in a new network namespace\n"
+	      "  --api-sock PATH   serve Firecracker's REST API on this Unix socket; without\n"
+	      "                    a kernel, wait for PUT /actions InstanceStart\n"
+	      "  --config-file F   the whole VM as JSON, in Firecracker's --config-file format\n"
 	      "  --demo            boot the guest kit from guest/build.sh\n"
 	      "\n"
 	      "Console: the guest's serial port is stdin/stdout; Ctrl-A x quits.\n",
@@ -60,6 +66,8 @@ int cli_parse_run(int argc, char **argv, struct run_options *opts)
 		{ "seccomp", required_argument, NULL, 'S' },
 		{ "jail", required_argument, NULL, 'J' },
 		{ "demo", no_argument, NULL, 'd' },
+		{ "api-sock", required_argument, NULL, 'A' },
+		{ "config-file", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -150,6 +158,12 @@ int cli_parse_run(int argc, char **argv, struct run_options *opts)
 		case 'd':
 			opts->demo = true;
 			break;
+		case 'A':
+			opts->api_sock = optarg;
+			break;
+		case 'F':
+			opts->config_file = optarg;
+			break;
 		case 'h':
 			cli_usage(stdout);
 			exit(0);
@@ -161,7 +175,14 @@ int cli_parse_run(int argc, char **argv, struct run_options *opts)
 	}
 	if (optind < argc)
 		return bad("unexpected argument '%s'", argv[optind]);
-	if (!opts->vm.kernel && !opts->demo)
-		return bad("%s", "no kernel given: use --kernel FILE (or --demo)");
+	if (opts->config_file &&
+	    (opts->vm.kernel || opts->demo || opts->vm.ndisks || opts->vm.nnics || opts->vm.rng))
+		return bad("%s", "--config-file describes the whole VM: drop --kernel, --disk, "
+				 "--net, --rng and --demo");
+	if (opts->jailed && opts->api_sock)
+		return bad("%s", "--jail with --api-sock is not supported yet");
+	if (!opts->vm.kernel && !opts->demo && !opts->api_sock && !opts->config_file)
+		return bad("%s", "no kernel given: use --kernel FILE, --config-file, --api-sock "
+				 "or --demo");
 	return 0;
 }

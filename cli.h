@@ -16,6 +16,8 @@ struct run_options {
 	enum seccomp_mode seccomp;
 	bool jailed;
 	struct jail_config jail;
+	const char *api_sock;
+	const char *config_file;
 };
 
 /*

@@ -1,9 +1,14 @@
 // SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "api/api.h"
+#include "api/config.h"
 #include "cli.h"
 #include "console.h"
 #include "security/jail.h"
@@ -63,12 +68,157 @@ static int demo_config(struct run_options *opts, char *kernel, char *initrd, siz
 	return 0;
 }
 
+/* The console's output goes to the API's serial_out_path when one is set. */
+static int redirect_serial(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+
+	if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0) {
+		log_error("serial output %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+struct images {
+	uint8_t *kernel, *initrd;
+	size_t kernel_len, initrd_len;
+};
+
+static void free_images(struct images *img)
+{
+	free(img->kernel);
+	free(img->initrd);
+	memset(img, 0, sizeof(*img));
+}
+
+/* Reads the kernel and initrd, and points the console where asked. */
+static int load_images(const struct vm_config *config, struct images *img)
+{
+	memset(img, 0, sizeof(*img));
+	if (config->serial_out && redirect_serial(config->serial_out))
+		return EXIT_BAD_INPUT;
+	img->kernel = read_file(config->kernel, "kernel", &img->kernel_len);
+	if (!img->kernel)
+		return EXIT_BAD_INPUT;
+	if (!config->initrd)
+		return 0;
+	img->initrd = read_file(config->initrd, "initrd", &img->initrd_len);
+	if (img->initrd && img->initrd_len < config->mem_size)
+		return 0;
+	if (img->initrd)
+		log_error("initrd %s (%zu bytes) is larger than guest RAM; raise the memory",
+			  config->initrd, img->initrd_len);
+	free_images(img);
+	return EXIT_BAD_INPUT;
+}
+
+/*
+ * Boots @config, again on each reboot if it asks for restarts, until the
+ * guest stops for good. Sets *@started once a VM ran. Returns the exit code.
+ */
+static int boot(const struct vm_config *config, const struct images *img, struct api *api,
+		bool *started)
+{
+	int code = 0;
+
+	*started = false;
+	console_raw_mode();
+	while (!code) {
+		struct vm *vm = calloc(1, sizeof(*vm));
+
+		if (!vm) {
+			code = EXIT_HOST_ERROR;
+			break;
+		}
+		code = vm_create(vm, config, img->kernel, img->kernel_len, img->initrd,
+				 img->initrd_len);
+		if (api)
+			api_vm_started(api, code ? NULL : vm, code);
+		if (!code) {
+			*started = true;
+			code = vm_run(vm);
+			if (api)
+				api_vm_exited(api, code);
+		}
+		console_restore();
+		if (vm->crash_report[0])
+			fprintf(stderr, "kvmini: %s\n", vm->crash_report);
+		vm_destroy(vm);
+		free(vm);
+		if (code != EXIT_REBOOT || config->on_reboot != REBOOT_RESTART)
+			break;
+		log_info("guest rebooted; restarting it");
+		console_raw_mode();
+		code = 0;
+	}
+	console_restore();
+	if (code == EXIT_REBOOT)
+		log_info("guest rebooted (exit status %d)", code);
+	return code;
+}
+
+/*
+ * With --api-sock: boots at once when the VM is fully described (flags or
+ * --config-file), else on InstanceStart, retrying after a failed start.
+ * After the guest stops the API keeps answering until a signal.
+ */
+static int serve_api(struct run_options *opts, json_t *doc, bool ready)
+{
+	struct api *api = api_create(opts->api_sock, doc);
+	int signal_fd = vm_signal_fd(), code = 0;
+	struct vm_config config = opts->vm;
+	bool started = false;
+
+	if (!api || signal_fd < 0) {
+		api_destroy(api);
+		if (signal_fd >= 0)
+			close(signal_fd);
+		return EXIT_HOST_ERROR;
+	}
+	while (!started) {
+		if (!ready) {
+			code = api_wait_start(api, signal_fd, &config);
+			if (code)
+				break;
+			config.on_reboot = opts->vm.on_reboot;
+		}
+		{
+			struct images img;
+
+			code = load_images(&config, &img);
+			if (code)
+				api_vm_started(api, NULL, code);
+			else
+				code = boot(&config, &img, api, &started);
+			free_images(&img);
+		}
+		if (ready)
+			break;
+	}
+	if (code < 128 && started) {
+		struct signalfd_siginfo si;
+
+		log_info("guest stopped (exit status %d); the API answers until SIGTERM", code);
+		while (read(signal_fd, &si, sizeof(si)) != sizeof(si) && errno == EINTR)
+			;
+	}
+	close(signal_fd);
+	api_destroy(api);
+	return code;
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	struct run_options opts;
-	char demo_kernel[600], demo_initrd[600];
-	uint8_t *kernel, *initrd = NULL;
-	size_t kernel_len, initrd_len = 0;
+	char demo_kernel[600], demo_initrd[600], cmdline[DISK_PATH_MAX + 256];
+	struct config_error err;
+	struct images img;
+	json_t *doc = NULL;
+	bool started;
 	int code = cli_parse_run(argc, argv, &opts);
 
 	if (code)
@@ -80,57 +230,35 @@ static int cmd_run(int argc, char **argv)
 		if (code)
 			return code;
 	}
-	kernel = read_file(opts.vm.kernel, "kernel", &kernel_len);
-	if (!kernel)
-		return EXIT_BAD_INPUT;
-	if (opts.vm.initrd) {
-		initrd = read_file(opts.vm.initrd, "initrd", &initrd_len);
-		code = !initrd ? EXIT_BAD_INPUT : 0;
-		if (initrd && initrd_len >= opts.vm.mem_size) {
-			log_error("initrd %s (%zu bytes) is larger than guest RAM; raise --memory",
-				  opts.vm.initrd, initrd_len);
-			code = EXIT_BAD_INPUT;
+	if (opts.config_file) {
+		enum reboot_action on_reboot = opts.vm.on_reboot;
+
+		doc = config_load(opts.config_file, &err);
+		if (!doc || config_to_vm(doc, &opts.vm, cmdline, sizeof(cmdline), &err)) {
+			log_error("%s", err.msg);
+			json_decref(doc);
+			return EXIT_BAD_INPUT;
 		}
-		if (code)
-			goto out;
-	}
-	if (opts.jailed) {
-		/* Kernel and initrd are in memory already; disks move in. */
-		code = jail_enter(&opts.jail, &opts.vm);
-		if (code)
-			goto out;
-		opts.vm.jail = &opts.jail;
+		opts.vm.on_reboot = on_reboot;
+	} else if (opts.api_sock) {
+		doc = config_from_vm(&opts.vm);
 	}
 	if (vm_block_signals()) {
-		code = EXIT_HOST_ERROR;
-		goto out;
+		json_decref(doc);
+		return EXIT_HOST_ERROR;
 	}
-	console_raw_mode();
-	for (;;) {
-		struct vm *vm = calloc(1, sizeof(*vm));
-
-		if (!vm) {
-			code = EXIT_HOST_ERROR;
-			break;
-		}
-		code = vm_create(vm, &opts.vm, kernel, kernel_len, initrd, initrd_len);
-		if (!code)
-			code = vm_run(vm);
-		console_restore();
-		if (vm->crash_report[0])
-			fprintf(stderr, "kvmini: %s\n", vm->crash_report);
-		vm_destroy(vm);
-		free(vm);
-		if (code != EXIT_REBOOT || opts.vm.on_reboot != REBOOT_RESTART)
-			break;
-		log_info("guest rebooted; restarting it");
-		console_raw_mode();
+	if (opts.api_sock)
+		return serve_api(&opts, doc, opts.vm.kernel != NULL);
+	code = load_images(&opts.vm, &img);
+	if (!code && opts.jailed) {
+		/* The kernel and initrd are read before, the disks moved in by, the jail. */
+		code = jail_enter(&opts.jail, &opts.vm);
+		opts.vm.jail = &opts.jail;
 	}
-	if (code == EXIT_REBOOT)
-		log_info("guest rebooted (exit status %d)", code);
-out:
-	free(kernel);
-	free(initrd);
+	if (!code)
+		code = boot(&opts.vm, &img, NULL, &started);
+	free_images(&img);
+	json_decref(doc);
 	return code;
 }
 

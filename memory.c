@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/memfd.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -13,17 +15,23 @@ void guest_ram_split(uint64_t size, uint64_t *low, uint64_t *high)
 	*high = size - *low;
 }
 
-int guest_ram_create(struct guest_ram *ram, uint64_t size)
+int guest_ram_create(struct guest_ram *ram, uint64_t size, bool huge)
 {
 	uint64_t high;
 
 	memset(ram, 0, sizeof(*ram));
-	ram->fd = memfd_create("kvmini-ram", MFD_CLOEXEC);
+	if (huge && size % (2 * MiB)) {
+		log_error("guest RAM: %llu MiB is not a whole number of 2 MiB huge pages",
+			  (unsigned long long)(size / MiB));
+		return -1;
+	}
+	ram->fd = memfd_create("kvmini-ram", MFD_CLOEXEC | (huge ? MFD_HUGETLB | MFD_HUGE_2MB : 0));
 	if (ram->fd < 0) {
 		log_error("guest RAM: memfd_create: %s", strerror(errno));
 		return -1;
 	}
-	if (ftruncate(ram->fd, size) < 0) {
+	/* hugetlbfs reserves the pages here: a host without them fails now. */
+	if (ftruncate(ram->fd, size) < 0 || (huge && fallocate(ram->fd, 0, 0, size) < 0)) {
 		log_error("guest RAM: cannot size to %llu bytes: %s", (unsigned long long)size,
 			  strerror(errno));
 		goto fail;

@@ -2,6 +2,7 @@
 #ifndef KVMINI_MEMORY_H
 #define KVMINI_MEMORY_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /*
@@ -22,7 +23,8 @@ struct guest_ram {
 /* Splits @size bytes of RAM around the MMIO hole. */
 void guest_ram_split(uint64_t size, uint64_t *low, uint64_t *high);
 
-int guest_ram_create(struct guest_ram *ram, uint64_t size);
+/* @huge: 2 MiB hugetlbfs pages, which the host must have reserved. */
+int guest_ram_create(struct guest_ram *ram, uint64_t size, bool huge);
 void guest_ram_destroy(struct guest_ram *ram);
 
 /*

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,39 +16,99 @@
  * The console may be in raw mode, where a bare "\n" does not return the
  * carriage; every log line ends in "\r\n" so it reads right either way.
  */
-static void log_line(const char *level, const char *fmt, va_list ap)
+static struct {
+	int fd;
+	enum log_level level;
+	bool show_level;
+	pthread_mutex_t guest_lock;
+	double guest_tokens;
+	uint64_t guest_last_ns, guest_suppressed;
+	char last_error[256];
+} logger = { .fd = STDERR_FILENO,
+	     .level = LOG_INFO,
+	     .guest_tokens = 10,
+	     .guest_lock = PTHREAD_MUTEX_INITIALIZER };
+
+const char *log_last_error(void)
 {
+	return logger.last_error;
+}
+
+void log_configure(int fd, enum log_level level, bool show_level)
+{
+	logger.fd = fd;
+	logger.level = level;
+	logger.show_level = show_level;
+}
+
+static void log_line(enum log_level level, const char *fmt, va_list ap)
+{
+	static const char *const prefix[] = { "", "error: ", "warning: ", "", "debug: " };
+	static const char *const name[] = { "", "[Error] ", "[Warning] ", "[Info] ", "[Debug] " };
 	char buf[1024];
-	int n = snprintf(buf, sizeof(buf), "kvmini: %s", level);
+	int n;
 
-	vsnprintf(buf + n, sizeof(buf) - n, fmt, ap);
-	fprintf(stderr, "%s\r\n", buf);
+	if (level == LOG_ERROR) {
+		va_list copy;
+
+		va_copy(copy, ap);
+		pthread_mutex_lock(&logger.guest_lock);
+		vsnprintf(logger.last_error, sizeof(logger.last_error), fmt, copy);
+		pthread_mutex_unlock(&logger.guest_lock);
+		va_end(copy);
+	}
+	if (level > logger.level)
+		return;
+	n = snprintf(buf, sizeof(buf), "kvmini: %s%s", logger.show_level ? name[level] : "",
+		     logger.show_level ? "" : prefix[level]);
+	n += vsnprintf(buf + n, sizeof(buf) - n - 2, fmt, ap);
+	if (n > (int)sizeof(buf) - 3)
+		n = sizeof(buf) - 3;
+	memcpy(buf + n, "\r\n", 2);
+	if (write(logger.fd, buf, n + 2) < 0)
+		return; /* nowhere left to say it */
 }
 
-void log_error(const char *fmt, ...)
+#define DEFINE_LOG(fn, level)             \
+	void fn(const char *fmt, ...)     \
+	{                                 \
+		va_list ap;               \
+                                          \
+		va_start(ap, fmt);        \
+		log_line(level, fmt, ap); \
+		va_end(ap);               \
+	}
+DEFINE_LOG(log_error, LOG_ERROR)
+DEFINE_LOG(log_warn, LOG_WARN)
+DEFINE_LOG(log_info, LOG_INFO)
+
+void log_guest(const char *fmt, ...)
 {
+	uint64_t now = now_ns(), suppressed = 0;
+	bool allowed;
 	va_list ap;
 
+	pthread_mutex_lock(&logger.guest_lock);
+	logger.guest_tokens += (now - logger.guest_last_ns) / 1e9 * 5;
+	if (logger.guest_tokens > 10)
+		logger.guest_tokens = 10;
+	logger.guest_last_ns = now;
+	allowed = logger.guest_tokens >= 1;
+	if (allowed) {
+		logger.guest_tokens--;
+		suppressed = logger.guest_suppressed;
+		logger.guest_suppressed = 0;
+	} else {
+		logger.guest_suppressed++;
+	}
+	pthread_mutex_unlock(&logger.guest_lock);
+	if (!allowed)
+		return;
+	if (suppressed)
+		log_warn("(%llu guest-triggered messages suppressed)",
+			 (unsigned long long)suppressed);
 	va_start(ap, fmt);
-	log_line("error: ", fmt, ap);
-	va_end(ap);
-}
-
-void log_warn(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	log_line("warning: ", fmt, ap);
-	va_end(ap);
-}
-
-void log_info(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	log_line("", fmt, ap);
+	log_line(LOG_WARN, fmt, ap);
 	va_end(ap);
 }
 

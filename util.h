@@ -2,8 +2,9 @@
 #ifndef KVMINI_UTIL_H
 #define KVMINI_UTIL_H
 
-#include <stdint.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /*
  * Process exit codes. Odd values 1..127 are reserved for the test device,
@@ -43,7 +44,24 @@ static inline void store_le(uint8_t *data, uint32_t size, uint64_t v)
 		data[i] = v >> (8 * i);
 }
 
+enum log_level {
+	LOG_OFF,
+	LOG_ERROR,
+	LOG_WARN,
+	LOG_INFO,
+	LOG_DEBUG
+};
+
+/* Where log lines go (an fd, stderr by default) and from which level. */
+void log_configure(int fd, enum log_level level, bool show_level);
 void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The last error logged, whatever the level: for the API's fault messages. */
+const char *log_last_error(void);
+/*
+ * A warning the guest can provoke at will: at most a burst of 10, then 5 a
+ * second, with a count of the ones it suppressed.
+ */
+void log_guest(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -97,6 +97,10 @@ static bool handle_exit(struct vcpu *vcpu)
 	case KVM_EXIT_IO: {
 		uint8_t *data = (uint8_t *)run + run->io.data_offset;
 
+		__atomic_fetch_add(run->io.direction == KVM_EXIT_IO_OUT ? &vcpu->exits_io_out
+									: &vcpu->exits_io_in,
+				   1, __ATOMIC_RELAXED);
+
 		for (uint32_t i = 0; i < run->io.count; i++) {
 			bus_access(&vm->pio, run->io.port, data, run->io.size,
 				   run->io.direction == KVM_EXIT_IO_OUT);
@@ -105,6 +109,9 @@ static bool handle_exit(struct vcpu *vcpu)
 		return true;
 	}
 	case KVM_EXIT_MMIO:
+		__atomic_fetch_add(run->mmio.is_write ? &vcpu->exits_mmio_write
+						      : &vcpu->exits_mmio_read,
+				   1, __ATOMIC_RELAXED);
 		if (run->mmio.len > 8)
 			return true;
 		bus_access(&vm->mmio, run->mmio.phys_addr, run->mmio.data, run->mmio.len,
@@ -154,6 +161,10 @@ void *vcpu_thread(void *arg)
 	}
 
 	while (!__atomic_load_n(&vm->stopping, __ATOMIC_ACQUIRE)) {
+		if (__atomic_load_n(&vm->paused, __ATOMIC_ACQUIRE)) {
+			vcpu_park(vcpu);
+			continue;
+		}
 		if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
@@ -165,6 +176,24 @@ void *vcpu_thread(void *arg)
 			break;
 	}
 	return NULL;
+}
+
+void vcpu_park(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+
+	pthread_mutex_lock(&vm->lock);
+	vm->parked++;
+	pthread_cond_broadcast(&vm->pause_cond);
+	while (vm->paused && !vm->stopping)
+		pthread_cond_wait(&vm->pause_cond, &vm->lock);
+	vm->parked--;
+	/*
+	 * Cleared under the lock that vm_pause() kicks under: a pause that
+	 * follows either finds paused set at the loop's top or this flag set.
+	 */
+	vcpu->run->immediate_exit = 0;
+	pthread_mutex_unlock(&vm->lock);
 }
 
 void vcpu_kick(struct vcpu *vcpu)

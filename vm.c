@@ -37,6 +37,7 @@ void vm_request_exit(struct vm *vm, int code)
 		vm->exit_code = code;
 		/* The requesting vCPU must not run the guest one more time. */
 		__atomic_store_n(&vm->stopping, true, __ATOMIC_RELEASE);
+		pthread_cond_broadcast(&vm->pause_cond);
 		if (write(vm->exit_event_fd, &one, sizeof(one)) < 0)
 			abort(); /* an eventfd write cannot fail short of a bug */
 	}
@@ -81,10 +82,12 @@ static int setup_memory(struct vm *vm)
 {
 	uint64_t high = vm->ram.size - vm->ram.low_size;
 
-	if (kvm_set_memory(&vm->kvm, 0, 0, vm->ram.low_size, vm->ram.host))
+	bool dirty = vm->config->track_dirty_pages;
+
+	if (kvm_set_memory(&vm->kvm, 0, 0, vm->ram.low_size, vm->ram.host, dirty))
 		return -1;
-	if (high &&
-	    kvm_set_memory(&vm->kvm, 1, MMIO_HOLE_END, high, vm->ram.host + vm->ram.low_size))
+	if (high && kvm_set_memory(&vm->kvm, 1, MMIO_HOLE_END, high,
+				   vm->ram.host + vm->ram.low_size, dirty))
 		return -1;
 	return 0;
 }
@@ -116,12 +119,20 @@ static int add_virtio_devices(struct vm *vm)
 {
 	const struct vm_config *config = vm->config;
 
-	for (int i = 0; i < config->ndisks; i++)
+	for (int i = 0; i < config->ndisks; i++) {
 		if (virtio_blk_add(vm, &config->disks[i]))
 			return -1;
-	for (int i = 0; i < config->nnics; i++)
+		snprintf(virtio_last_added(vm)->id, sizeof(vm->virtio[0]->id), "%s",
+			 config->disks[i].id[0] ? config->disks[i].id : "drive");
+	}
+	for (int i = 0; i < config->nnics; i++) {
 		if (virtio_net_add(vm, &config->nics[i]))
 			return -1;
+		snprintf(virtio_last_added(vm)->id, sizeof(vm->virtio[0]->id), "%s",
+			 config->nics[i].id);
+		if (!config->nics[i].id[0])
+			snprintf(virtio_last_added(vm)->id, sizeof(vm->virtio[0]->id), "eth%d", i);
+	}
 	if (config->rng && virtio_rng_add(vm))
 		return -1;
 	return 0;
@@ -206,6 +217,7 @@ int vm_create(struct vm *vm, const struct vm_config *config, const uint8_t *kern
 	for (unsigned int i = 0; i < MAX_VCPUS; i++)
 		vm->vcpus[i].fd = -1;
 	pthread_mutex_init(&vm->lock, NULL);
+	pthread_cond_init(&vm->pause_cond, NULL);
 	vm->exit_event_fd = eventfd(0, EFD_CLOEXEC);
 	if (vm->exit_event_fd < 0) {
 		log_error("eventfd: %s", strerror(errno));
@@ -220,7 +232,7 @@ int vm_create(struct vm *vm, const struct vm_config *config, const uint8_t *kern
 			  vm->kvm.max_vcpus);
 		return EXIT_BAD_INPUT;
 	}
-	if (guest_ram_create(&vm->ram, config->mem_size) || setup_memory(vm))
+	if (guest_ram_create(&vm->ram, config->mem_size, config->huge_pages) || setup_memory(vm))
 		return EXIT_HOST_ERROR;
 	if (kvm_create_irqchip(&vm->kvm))
 		return EXIT_NO_KVM;
@@ -248,10 +260,13 @@ static void stop_vcpus(struct vm *vm)
 {
 	struct timespec deadline;
 
+	pthread_mutex_lock(&vm->lock);
 	__atomic_store_n(&vm->stopping, true, __ATOMIC_RELEASE);
+	pthread_cond_broadcast(&vm->pause_cond); /* parked vCPUs leave too */
 	for (unsigned int i = 0; i < vm->ncpus; i++)
 		if (vm->vcpus[i].running)
 			vcpu_kick(&vm->vcpus[i]);
+	pthread_mutex_unlock(&vm->lock);
 	clock_gettime(CLOCK_REALTIME, &deadline);
 	deadline.tv_sec += 5;
 	for (unsigned int i = 0; i < vm->ncpus; i++) {
@@ -285,19 +300,26 @@ int vm_block_signals(void)
 	return pthread_sigmask(SIG_BLOCK, &set, NULL) ? -1 : 0;
 }
 
+int vm_signal_fd(void)
+{
+	sigset_t set;
+	int fd;
+
+	exit_signals(&set);
+	fd = signalfd(-1, &set, SFD_CLOEXEC);
+	if (fd < 0)
+		log_error("signalfd: %s", strerror(errno));
+	return fd;
+}
+
 int vm_run(struct vm *vm)
 {
 	struct console_filter filter = { 0 };
 	struct pollfd fds[3];
-	sigset_t set;
-	int signal_fd, code;
+	int signal_fd = vm_signal_fd(), code;
 
-	exit_signals(&set);
-	signal_fd = signalfd(-1, &set, SFD_CLOEXEC);
-	if (signal_fd < 0) {
-		log_error("signalfd: %s", strerror(errno));
+	if (signal_fd < 0)
 		return EXIT_HOST_ERROR;
-	}
 	if (vm->config->jail && jail_drop_privileges(vm->config->jail)) {
 		close(signal_fd);
 		return EXIT_HOST_ERROR;
@@ -377,5 +399,55 @@ void vm_destroy(struct vm *vm)
 		free(vm->owned[i]);
 	if (vm->exit_event_fd >= 0)
 		close(vm->exit_event_fd);
+	pthread_cond_destroy(&vm->pause_cond);
 	pthread_mutex_destroy(&vm->lock);
+}
+
+static unsigned int running_vcpus(const struct vm *vm)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < vm->ncpus; i++)
+		n += vm->vcpus[i].running;
+	return n;
+}
+
+int vm_pause(struct vm *vm)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&vm->lock);
+	if (vm->paused || vm->stopping) {
+		ret = vm->stopping ? -1 : 0;
+		pthread_mutex_unlock(&vm->lock);
+		return ret;
+	}
+	__atomic_store_n(&vm->paused, true, __ATOMIC_RELEASE);
+	for (unsigned int i = 0; i < vm->ncpus; i++)
+		if (vm->vcpus[i].running)
+			vcpu_kick(&vm->vcpus[i]);
+	while (vm->parked < running_vcpus(vm) && !vm->stopping)
+		pthread_cond_wait(&vm->pause_cond, &vm->lock);
+	ret = vm->stopping ? -1 : 0;
+	pthread_mutex_unlock(&vm->lock);
+	for (int i = 0; i < vm->nvirtio; i++)
+		virtio_mmio_pause(vm->virtio[i], true);
+	return ret;
+}
+
+int vm_resume(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->lock);
+	if (!vm->paused || vm->stopping) {
+		pthread_mutex_unlock(&vm->lock);
+		return vm->stopping ? -1 : 0;
+	}
+	pthread_mutex_unlock(&vm->lock);
+	for (int i = 0; i < vm->nvirtio; i++)
+		virtio_mmio_pause(vm->virtio[i], false);
+	pthread_mutex_lock(&vm->lock);
+	__atomic_store_n(&vm->paused, false, __ATOMIC_RELEASE);
+	pthread_cond_broadcast(&vm->pause_cond);
+	pthread_mutex_unlock(&vm->lock);
+	return 0;
 }

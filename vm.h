@@ -39,6 +39,9 @@ struct vm_config {
 	struct net_config nics[MAX_NICS];
 	int nnics;
 	bool rng;
+	bool huge_pages; /* back RAM with 2 MiB hugetlbfs pages */
+	bool track_dirty_pages; /* KVM dirty logging on every slot */
+	const char *serial_out; /* the console's output file; NULL: stdout */
 	const struct jail_config *jail; /* drop to its uid before the first KVM_RUN */
 };
 
@@ -52,6 +55,8 @@ struct vcpu {
 	struct kvm_run *run;
 	pthread_t thread;
 	bool running;
+	/* Exit counts for the metrics; relaxed atomics. */
+	uint64_t exits_io_in, exits_io_out, exits_mmio_read, exits_mmio_write;
 };
 
 struct vm {
@@ -65,6 +70,7 @@ struct vm {
 	struct acpi_device acpi_devices[MAX_ACPI_DEVICES];
 	int nacpi_devices;
 	struct serial *serial;
+	struct i8042 *i8042;
 	struct virtio_dev *virtio[MAX_VIRTIO_DEVICES];
 	int nvirtio;
 	void *owned[MAX_OWNED];
@@ -73,6 +79,9 @@ struct vm {
 	pthread_mutex_t lock;
 	int exit_code; /* -1 while running; first request wins */
 	bool stopping;
+	bool paused;
+	unsigned int parked; /* vCPUs waiting in vcpu_park() */
+	pthread_cond_t pause_cond;
 	int exit_event_fd;
 	char crash_report[2048];
 	uint64_t start_ns;
@@ -85,6 +94,14 @@ int vm_create(struct vm *vm, const struct vm_config *config, const uint8_t *kern
 int vm_run(struct vm *vm);
 void vm_destroy(struct vm *vm);
 
+/*
+ * Parks every vCPU outside KVM_RUN and stops the devices from taking new
+ * requests; resume continues exactly where the guest was. Thread-safe;
+ * return 0, or -1 when the VM is stopping.
+ */
+int vm_pause(struct vm *vm);
+int vm_resume(struct vm *vm);
+
 /* For devices. */
 void vm_request_exit(struct vm *vm, int code);
 void vm_irq_line(struct vm *vm, unsigned int irq, int level);
@@ -95,6 +112,8 @@ void vm_boot_marker(struct vm *vm);
 /* The vCPU thread body, in vcpu.c. */
 void *vcpu_thread(void *arg);
 void vcpu_kick(struct vcpu *vcpu);
+/* Called by a vCPU thread that saw vm->paused; returns once resumed. */
+void vcpu_park(struct vcpu *vcpu);
 
 /* Legacy devices, each in devices/. */
 int serial_init(struct vm *vm);
@@ -103,9 +122,14 @@ int acpi_pm_init(struct vm *vm);
 int debug_exit_init(struct vm *vm);
 int boot_marker_init(struct vm *vm);
 int virtio_rng_add(struct vm *vm);
+struct i8042;
+/* Types Ctrl-Alt-Del on the keyboard; -1 if its queue is full. */
+int i8042_send_ctrl_alt_del(struct i8042 *k);
 
 /* Blocks the signals the main loop reads; call before any thread starts. */
 int vm_block_signals(void);
+/* A signalfd for the signals that end the VMM (SIGINT, SIGTERM, SIGHUP). */
+int vm_signal_fd(void);
 
 extern uint64_t kvmini_start_ns;
 

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * i8042 keyboard controller: enough for Linux's probe (controller config
- * byte, self-test) and for the pulse-reset command that reboots the guest.
+ * byte, self-test), the pulse-reset command that reboots the guest, and a
+ * keyboard that can type one chord: Ctrl-Alt-Del, which the API sends so
+ * the guest shuts down or reboots on its own terms.
  */
 #include <pthread.h>
 #include <string.h>
@@ -24,6 +26,12 @@
 #define CMD_KBD_ENABLE 0xae
 #define CMD_PULSE_RESET 0xfe
 
+#define CTR_KBD_IRQ 0x01
+#define CTR_KBD_DISABLED 0x10
+#define CTR_XLATE 0x40
+#define KBD_IRQ 1
+#define KBD_QUEUE 16
+
 struct i8042 {
 	pthread_mutex_t lock;
 	struct vm *vm;
@@ -31,12 +39,51 @@ struct i8042 {
 	uint8_t ctr;
 	uint8_t out;
 	uint8_t pending_cmd;
+	uint8_t queue[KBD_QUEUE]; /* scancodes waiting for the output buffer */
+	unsigned int head, count;
 };
 
 static void i8042_output(struct i8042 *k, uint8_t v)
 {
 	k->out = v;
 	k->status |= STATUS_OBF;
+}
+
+/* Moves the next queued scancode into the output buffer and interrupts. */
+static void i8042_feed(struct i8042 *k)
+{
+	if ((k->status & STATUS_OBF) || !k->count || (k->ctr & CTR_KBD_DISABLED))
+		return;
+	i8042_output(k, k->queue[k->head]);
+	k->head = (k->head + 1) % KBD_QUEUE;
+	k->count--;
+	if (k->ctr & CTR_KBD_IRQ) {
+		vm_irq_line(k->vm, KBD_IRQ, 1);
+		vm_irq_line(k->vm, KBD_IRQ, 0);
+	}
+}
+
+int i8042_send_ctrl_alt_del(struct i8042 *k)
+{
+	/* Scan code set 2, or set 1 where the controller translates. */
+	static const uint8_t set1[] = { 0x1d, 0x38, 0xe0, 0x53, 0xe0, 0xd3, 0xb8, 0x9d };
+	static const uint8_t set2[] = { 0x14, 0x11, 0xe0, 0x71, 0xe0, 0xf0,
+					0x71, 0xf0, 0x11, 0xf0, 0x14 };
+	const uint8_t *codes;
+	size_t n;
+	int ret = -1;
+
+	pthread_mutex_lock(&k->lock);
+	codes = (k->ctr & CTR_XLATE) ? set1 : set2;
+	n = (k->ctr & CTR_XLATE) ? sizeof(set1) : sizeof(set2);
+	if (k->count + n <= KBD_QUEUE) {
+		for (size_t i = 0; i < n; i++)
+			k->queue[(k->head + k->count++) % KBD_QUEUE] = codes[i];
+		i8042_feed(k);
+		ret = 0;
+	}
+	pthread_mutex_unlock(&k->lock);
+	return ret;
 }
 
 static void i8042_read(void *dev, uint64_t offset, uint8_t *data, uint32_t size)
@@ -48,6 +95,7 @@ static void i8042_read(void *dev, uint64_t offset, uint8_t *data, uint32_t size)
 	if (offset == 0) {
 		data[0] = k->out;
 		k->status &= ~STATUS_OBF;
+		i8042_feed(k);
 	} else if (offset == I8042_CMD - I8042_DATA) {
 		data[0] = k->status;
 	}
@@ -68,6 +116,7 @@ static void i8042_write(void *dev, uint64_t offset, const uint8_t *data, uint32_
 		if (k->pending_cmd == CMD_WRITE_CTR)
 			k->ctr = v;
 		k->pending_cmd = 0;
+		i8042_feed(k);
 		pthread_mutex_unlock(&k->lock);
 		return;
 	}
@@ -86,10 +135,11 @@ static void i8042_write(void *dev, uint64_t offset, const uint8_t *data, uint32_
 		i8042_output(k, 0x00);
 		break;
 	case CMD_KBD_DISABLE:
-		k->ctr |= 0x10;
+		k->ctr |= CTR_KBD_DISABLED;
 		break;
 	case CMD_KBD_ENABLE:
-		k->ctr &= ~0x10;
+		k->ctr &= ~CTR_KBD_DISABLED;
+		i8042_feed(k);
 		break;
 	case CMD_PULSE_RESET:
 		pthread_mutex_unlock(&k->lock);
@@ -104,9 +154,10 @@ static void i8042_reset(void *dev)
 	struct i8042 *k = dev;
 
 	k->status = STATUS_SYS;
-	k->ctr = 0x01 | 0x04 | 0x40; /* kbd IRQ, system flag, translation */
+	k->ctr = CTR_KBD_IRQ | 0x04 | CTR_XLATE; /* 0x04: the system flag */
 	k->out = 0;
 	k->pending_cmd = 0;
+	k->head = k->count = 0;
 }
 
 static const struct device_ops i8042_ops = {
@@ -125,6 +176,7 @@ int i8042_init(struct vm *vm)
 	pthread_mutex_init(&k->lock, NULL);
 	k->vm = vm;
 	i8042_reset(k);
+	vm->i8042 = k;
 	/* 0x61-0x63 in between belong to the in-kernel PIT or nobody. */
 	return bus_register(&vm->pio, I8042_DATA, I8042_CMD - I8042_DATA + 1, &i8042_ops, k);
 }

@@ -24,8 +24,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!blk) {
 		char path[] = "/tmp/kvmini-fuzz-blk-XXXXXX";
 		int fd = mkstemp(path);
-		struct disk_config cfg = { .path = path, .id = "fuzz" };
+		struct disk_config cfg = { .id = "fuzz" };
 
+		strcpy(cfg.path, path);
 		if (fd < 0 || ftruncate(fd, 65536))
 			abort();
 		close(fd);

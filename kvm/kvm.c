@@ -108,10 +108,12 @@ void kvm_close(struct kvm *kvm)
 	kvm->vm_fd = kvm->sys_fd = -1;
 }
 
-int kvm_set_memory(struct kvm *kvm, uint32_t slot, uint64_t gpa, uint64_t size, void *host)
+int kvm_set_memory(struct kvm *kvm, uint32_t slot, uint64_t gpa, uint64_t size, void *host,
+		   bool log_dirty)
 {
 	struct kvm_userspace_memory_region region = {
 		.slot = slot,
+		.flags = log_dirty ? KVM_MEM_LOG_DIRTY_PAGES : 0,
 		.guest_phys_addr = gpa,
 		.memory_size = size,
 		.userspace_addr = (uintptr_t)host,

@@ -2,8 +2,9 @@
 #ifndef KVMINI_KVM_H
 #define KVMINI_KVM_H
 
-#include <stdint.h>
 #include <linux/kvm.h>
+#include <stdbool.h>
+#include <stdint.h>
 
 /* The handles of one VM: the /dev/kvm fd and the VM fd. */
 struct kvm {
@@ -28,7 +29,8 @@ int kvm_open(struct kvm *kvm, const char *path);
 int kvm_create_irqchip(struct kvm *kvm);
 void kvm_close(struct kvm *kvm);
 
-int kvm_set_memory(struct kvm *kvm, uint32_t slot, uint64_t gpa, uint64_t size, void *host);
+int kvm_set_memory(struct kvm *kvm, uint32_t slot, uint64_t gpa, uint64_t size, void *host,
+		   bool log_dirty);
 int kvm_irq_line(struct kvm *kvm, uint32_t irq, int level);
 
 /* Returns the supported CPUID table (caller frees) or NULL. */

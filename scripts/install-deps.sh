@@ -3,7 +3,7 @@
 # apt. Idempotent: installs only what is missing.
 set -euo pipefail
 pkgs=(
-	build-essential clang clang-format libcmocka-dev liburing-dev libseccomp-dev # build
+	build-essential clang clang-format libcmocka-dev liburing-dev libseccomp-dev libjansson-dev # build
 	qemu-system-x86 python3 util-linux fio           # differential tests, bench
 	linux-source-6.1 bc bison flex libelf-dev libssl-dev cpio # guest kernel
 	busybox-static e2fsprogs                         # guest userspace and root disk

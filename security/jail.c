@@ -93,18 +93,15 @@ out:
 /* Bind-mounts each disk at /disks/N inside the jail and rewrites its path. */
 static int bind_disks(const struct jail_config *jail, struct vm_config *config)
 {
-	static char inside[MAX_DISKS][32];
-
 	for (int i = 0; i < config->ndisks; i++) {
 		struct disk_config *d = &config->disks[i];
-		char host[4096], rel[32], *target;
-		size_t len = strcspn(d->path, ",");
+		const char *base = strrchr(d->path, '/') ? strrchr(d->path, '/') + 1 : d->path;
+		char rel[32], *target;
 		int fd;
 
-		if (len >= sizeof(host))
-			return -1;
-		memcpy(host, d->path, len);
-		host[len] = 0;
+		/* The guest keeps seeing the host file name as the serial. */
+		if (!d->id[0])
+			snprintf(d->id, sizeof(d->id), "%s", base);
 		snprintf(rel, sizeof(rel), "disks/%d", i);
 		target = jail_path(jail, rel);
 		if (!target)
@@ -112,14 +109,13 @@ static int bind_disks(const struct jail_config *jail, struct vm_config *config)
 		fd = open(target, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
 		if (fd >= 0)
 			close(fd);
-		if (fd < 0 || mount(host, target, NULL, MS_BIND, NULL) < 0) {
-			log_error("jail: binding disk %s: %s", host, strerror(errno));
+		if (fd < 0 || mount(d->path, target, NULL, MS_BIND, NULL) < 0) {
+			log_error("jail: binding disk %s: %s", d->path, strerror(errno));
 			free(target);
 			return -1;
 		}
 		free(target);
-		snprintf(inside[i], sizeof(inside[i]), "/disks/%d", i);
-		d->path = inside[i];
+		snprintf(d->path, sizeof(d->path), "/disks/%d", i);
 	}
 	return 0;
 }

@@ -6,6 +6,7 @@
  * --reboot=restart, gets a broader list.
  */
 #include <errno.h>
+#include <linux/fs.h>
 #include <linux/if_tun.h>
 #include <linux/kvm.h>
 #include <seccomp.h>
@@ -74,6 +75,14 @@ static const int io_syscalls[] = {
 };
 static const unsigned long io_ioctls[] = { TUNSETOFFLOAD };
 
+/* The API thread: its socket, log and metrics files, a drive's swap. */
+static const int api_syscalls[] = {
+	SCMP_SYS(epoll_wait), SCMP_SYS(epoll_ctl), SCMP_SYS(accept4), SCMP_SYS(recvfrom),
+	SCMP_SYS(sendto),     SCMP_SYS(close),	   SCMP_SYS(openat),  SCMP_SYS(fstat),
+	SCMP_SYS(getrandom),  SCMP_SYS(fcntl),	   SCMP_SYS(lseek),
+};
+static const unsigned long api_ioctls[] = { BLKGETSIZE64, KVM_IRQ_LINE };
+
 static const int main_syscalls[] = {
 	SCMP_SYS(poll),
 	SCMP_SYS(ppoll),
@@ -104,6 +113,7 @@ static const int main_syscalls[] = {
 	SCMP_SYS(dup),
 	SCMP_SYS(io_uring_enter),
 	SCMP_SYS(seccomp), /* threads of a restarted VM add theirs */
+	SCMP_SYS(unlink), /* the API socket, on the way out */
 };
 
 static int allow_all(scmp_filter_ctx ctx, const int *calls, size_t n)
@@ -154,6 +164,11 @@ int seccomp_apply(enum thread_role role)
 	case ROLE_IO:
 		if (allow_all(ctx, io_syscalls, ARRAY_SIZE(io_syscalls)) ||
 		    allow_ioctls(ctx, io_ioctls, ARRAY_SIZE(io_ioctls)))
+			goto out;
+		break;
+	case ROLE_API:
+		if (allow_all(ctx, api_syscalls, ARRAY_SIZE(api_syscalls)) ||
+		    allow_ioctls(ctx, api_ioctls, ARRAY_SIZE(api_ioctls)))
 			goto out;
 		break;
 	case ROLE_MAIN:

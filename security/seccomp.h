@@ -12,6 +12,7 @@ enum thread_role {
 	ROLE_MAIN, /* console, signals, VM (re)creation */
 	ROLE_VCPU,
 	ROLE_IO, /* virtio device threads */
+	ROLE_API, /* the API server thread */
 };
 
 /*

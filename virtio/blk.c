@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <liburing.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -69,6 +70,8 @@ struct blk {
 	unsigned int inflight, queued;
 	uint32_t generation; /* bumped on device reset: late completions drop */
 	struct blk_slot slots[QUEUE_DEPTH];
+
+	uint64_t reads, read_bytes, writes, write_bytes, flushes, invalid;
 };
 
 int disk_config_parse(const char *spec, struct disk_config *disk)
@@ -80,12 +83,12 @@ int disk_config_parse(const char *spec, struct disk_config *disk)
 	if (!copy)
 		return -1;
 	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		if (!strncmp(tok, "path=", 5) && tok[5]) {
-			disk->path = spec + (tok + 5 - copy);
+		if (!strncmp(tok, "path=", 5) && tok[5] && strlen(tok + 5) < DISK_PATH_MAX) {
+			strcpy(disk->path, tok + 5);
 		} else if (!strcmp(tok, "ro")) {
 			disk->read_only = true;
-		} else if (!strncmp(tok, "id=", 3) && tok[3] && strlen(tok + 3) <= ID_BYTES) {
-			disk->id = spec + (tok + 3 - copy);
+		} else if (!strncmp(tok, "id=", 3) && tok[3] && strlen(tok + 3) <= DISK_ID_MAX) {
+			strcpy(disk->id, tok + 3);
 		} else if (!strcmp(tok, "cache=none")) {
 			disk->cache_none = true;
 		} else if (!strcmp(tok, "cache=writeback")) {
@@ -102,7 +105,7 @@ int disk_config_parse(const char *spec, struct disk_config *disk)
 			break;
 		}
 	}
-	if (!ret && !disk->path) {
+	if (!ret && !disk->path[0]) {
 		log_error("--disk '%s': path=FILE is required", spec);
 		ret = -1;
 	}
@@ -110,26 +113,15 @@ int disk_config_parse(const char *spec, struct disk_config *disk)
 	return ret;
 }
 
-/* The strings in @disk point into the spec and end at the next comma. */
-static size_t field_len(const char *s)
-{
-	return strcspn(s, ",");
-}
-
 struct blk *blk_open(const struct disk_config *disk)
 {
 	struct blk *b = calloc(1, sizeof(*b));
-	char path[4096];
+	const char *path = disk->path;
 	struct stat st;
 	uint64_t bytes;
-	size_t len = field_len(disk->path);
 
-	if (!b || len >= sizeof(path)) {
-		free(b);
+	if (!b)
 		return NULL;
-	}
-	memcpy(path, disk->path, len);
-	path[len] = 0;
 	b->read_only = disk->read_only;
 	b->fd = open(path, (disk->read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC |
 			       (disk->cache_none ? O_DIRECT : 0));
@@ -154,10 +146,10 @@ struct blk *blk_open(const struct disk_config *disk)
 	b->sectors = bytes / SECTOR;
 	/* The serial is 20 bytes, NUL-padded, not necessarily terminated. */
 	{
-		const char *id = disk->id	      ? disk->id
+		const char *id = disk->id[0]	      ? disk->id
 				 : strrchr(path, '/') ? strrchr(path, '/') + 1
 						      : path;
-		size_t n = disk->id ? field_len(id) : strlen(id);
+		size_t n = strlen(id);
 
 		memcpy(b->id, id, n < ID_BYTES ? n : ID_BYTES);
 	}
@@ -456,11 +448,44 @@ static bool submit_async(struct blk *b, struct virtq_chain *c, bool flush_negoti
 	return true;
 }
 
+static void count_request(struct blk *b, const struct virtq_chain *c)
+{
+	uint32_t type;
+
+	if (iov_to_buf(c->out, c->nout, 0, &type, sizeof(type)) != sizeof(type) || !c->in_len) {
+		b->invalid++;
+	} else if (type == VIRTIO_BLK_T_IN) {
+		b->reads++;
+		b->read_bytes += c->in_len - 1;
+	} else if (type == VIRTIO_BLK_T_OUT && c->out_len >= 16) {
+		b->writes++;
+		b->write_bytes += c->out_len - 16;
+	} else if (type == VIRTIO_BLK_T_FLUSH) {
+		b->flushes++;
+	}
+}
+
+static int blk_stats(struct virtio_dev *vdev, const char **names, uint64_t *values)
+{
+	struct blk *b = vdev->priv;
+	static const char *const stat_names[] = {
+		"read_count",  "read_bytes",  "write_count",
+		"write_bytes", "flush_count", "invalid_reqs_count"
+	};
+	const uint64_t v[] = { b->reads,       b->read_bytes, b->writes,
+			       b->write_bytes, b->flushes,    b->invalid };
+
+	memcpy(names, stat_names, sizeof(stat_names));
+	memcpy(values, v, sizeof(v));
+	return ARRAY_SIZE(v);
+}
+
 static uint32_t blk_request(struct virtio_dev *vdev, struct virtq_chain *chain)
 {
 	struct blk *b = vdev->priv;
 	bool flush = virtio_has_feature(vdev, VIRTIO_BLK_F_FLUSH);
 
+	count_request(b, chain);
 	if (b->uring_ok && submit_async(b, chain, flush))
 		return VIRTIO_DEFERRED;
 	return blk_handle(b, chain, flush);
@@ -587,8 +612,42 @@ static const struct virtio_dev_ops blk_ops = {
 	.reset = blk_reset,
 	.poll_fd = blk_poll_fd,
 	.poll_ready = blk_completions,
+	.stats = blk_stats,
+	.metrics_group = "block",
 	.destroy = blk_destroy,
 };
+
+int virtio_blk_replace(struct vm *vm, const char *id, const char *path)
+{
+	for (int i = 0; i < vm->nvirtio; i++) {
+		struct virtio_dev *vdev = vm->virtio[i];
+		struct blk *b = vdev->priv, *fresh;
+		struct disk_config disk = { 0 };
+		int old_fd;
+
+		if (vdev->ops != &blk_ops || strcmp(vdev->id, id))
+			continue;
+		snprintf(disk.path, sizeof(disk.path), "%s", path);
+		disk.read_only = b->read_only;
+		disk.cache_none = b->bounce != NULL;
+		fresh = blk_open(&disk);
+		if (!fresh)
+			return -1;
+		/* In-flight io_uring requests hold their own reference to the old file. */
+		pthread_mutex_lock(&vdev->lock);
+		old_fd = b->fd;
+		b->fd = fresh->fd;
+		fresh->fd = old_fd;
+		b->sectors = fresh->sectors;
+		virtio_config_changed(vdev);
+		pthread_mutex_unlock(&vdev->lock);
+		blk_close(fresh);
+		log_info("drive %s: now backed by %s", id, path);
+		return 0;
+	}
+	log_error("drive %s: no such drive", id);
+	return -1;
+}
 
 int virtio_blk_add(struct vm *vm, const struct disk_config *disk)
 {
@@ -599,10 +658,11 @@ int virtio_blk_add(struct vm *vm, const struct disk_config *disk)
 		return -1;
 	b->uring_ok = !disk->sync_io && uring_init(b);
 	if (!b->uring_ok && !disk->sync_io)
-		log_warn("disk %.*s: io_uring unavailable; using synchronous I/O",
-			 (int)field_len(disk->path), disk->path);
+		log_warn("disk %s: io_uring unavailable; using synchronous I/O", disk->path);
 	features = 1ULL << VIRTIO_BLK_F_SIZE_MAX | 1ULL << VIRTIO_BLK_F_SEG_MAX |
-		   1ULL << VIRTIO_BLK_F_BLK_SIZE | 1ULL << VIRTIO_BLK_F_FLUSH;
+		   1ULL << VIRTIO_BLK_F_BLK_SIZE;
+	if (!disk->no_flush)
+		features |= 1ULL << VIRTIO_BLK_F_FLUSH;
 	if (disk->read_only)
 		features |= 1ULL << VIRTIO_BLK_F_RO;
 	else

@@ -9,10 +9,14 @@ struct vm;
 struct virtio_dev;
 struct virtq_chain;
 
+#define DISK_PATH_MAX 4096
+#define DISK_ID_MAX 20 /* the virtio-blk serial's length */
+
 struct disk_config {
-	const char *path;
-	const char *id; /* serial for GET_ID; defaults to the file name */
+	char path[DISK_PATH_MAX];
+	char id[DISK_ID_MAX + 1]; /* serial for GET_ID; empty: the file name */
 	bool read_only;
+	bool no_flush; /* offer no FLUSH: the guest's flushes cost nothing */
 	bool cache_none; /* O_DIRECT: bypass the host page cache */
 	bool sync_io; /* serve requests with preadv/pwritev instead of io_uring */
 };
@@ -21,6 +25,8 @@ struct disk_config {
 int disk_config_parse(const char *spec, struct disk_config *disk);
 
 int virtio_blk_add(struct vm *vm, const struct disk_config *disk);
+/* Swaps drive @id's backing file for @path, live; the guest sees the new size. */
+int virtio_blk_replace(struct vm *vm, const char *id, const char *path);
 
 /* The request path, exposed for unit tests and fuzzing. */
 struct blk;

@@ -102,10 +102,10 @@ void virtio_process_queue(struct virtio_dev *vdev, int queue, struct virtq_chain
 		}
 		if (r == VIRTQ_BAD_CHAIN) {
 			/* Fail this request only; the queue and device go on. */
-			if (vdev->bad_chains++ < 10)
-				log_warn("%s: malformed descriptor chain (head %u) completed "
-					 "with length 0",
-					 vdev->ops->name, chain->head);
+			vdev->bad_chains++;
+			log_guest("%s: malformed descriptor chain (head %u) completed "
+				  "with length 0",
+				  vdev->ops->name, chain->head);
 			virtq_push(q, chain->head, 0);
 		} else {
 			uint32_t len = handle(vdev, chain);
@@ -140,6 +140,32 @@ void virtio_poll_enable(struct virtio_dev *vdev, bool on)
 		vdev->poll_enabled = on;
 }
 
+struct virtio_dev *virtio_last_added(struct vm *vm)
+{
+	return vm->nvirtio ? vm->virtio[vm->nvirtio - 1] : NULL;
+}
+
+void virtio_mmio_pause(struct virtio_dev *vdev, bool pause)
+{
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&vdev->lock);
+	vdev->paused = pause;
+	if (!pause) {
+		/* Replayed through the I/O thread, which alone runs the model. */
+		for (int q = 0; q < VIRTIO_MAX_QUEUES; q++)
+			if ((vdev->held_notifies & (1u << q)) &&
+			    write(vdev->notify_fd[q], &one, sizeof(one)) < 0)
+				log_warn("%s: replaying a notify: %s", vdev->ops->name,
+					 strerror(errno));
+		if (vdev->poll_held)
+			virtio_poll_enable(vdev, true);
+		vdev->held_notifies = 0;
+		vdev->poll_held = false;
+	}
+	pthread_mutex_unlock(&vdev->lock);
+}
+
 void virtio_config_changed(struct virtio_dev *vdev)
 {
 	vdev->config_generation++;
@@ -150,8 +176,8 @@ void virtio_config_changed(struct virtio_dev *vdev)
 void virtio_needs_reset(struct virtio_dev *vdev, const char *why)
 {
 	if (!(vdev->status & VIRTIO_STATUS_NEEDS_RESET))
-		log_warn("%s at 0x%llx: %s; the device needs a reset", vdev->ops->name,
-			 (unsigned long long)vdev->base, why);
+		log_guest("%s at 0x%llx: %s; the device needs a reset", vdev->ops->name,
+			  (unsigned long long)vdev->base, why);
 	vdev->status |= VIRTIO_STATUS_NEEDS_RESET;
 	for (int i = 0; i < VIRTIO_MAX_QUEUES; i++)
 		vdev->queues[i].ready = false;
@@ -264,8 +290,8 @@ static void write_queue_reg(struct virtio_dev *vdev, struct virtq *q, uint64_t o
 			break;
 		q->event_idx = virtio_has_feature(vdev, VIRTIO_F_RING_EVENT_IDX);
 		if (virtq_activate(q, &vdev->vm->ram))
-			log_warn("%s: queue %u rejected: bad size or ring address", vdev->ops->name,
-				 vdev->queue_sel);
+			log_guest("%s: queue %u rejected: bad size or ring address",
+				  vdev->ops->name, vdev->queue_sel);
 		break;
 	case REG_QUEUE_DESC_LOW:
 	case REG_QUEUE_DESC_HIGH:
@@ -393,7 +419,13 @@ static void *io_thread(void *arg)
 			if (tag == VIRTIO_MAX_QUEUES)
 				return NULL; /* stop */
 			pthread_mutex_lock(&vdev->lock);
-			if (tag == VIRTIO_MAX_QUEUES + 1) {
+			if (vdev->paused && tag == VIRTIO_MAX_QUEUES + 1) {
+				vdev->poll_held = true;
+				virtio_poll_enable(vdev, false);
+			} else if (vdev->paused) {
+				if (read(vdev->notify_fd[tag], &count, sizeof(count)) > 0)
+					vdev->held_notifies |= 1u << tag;
+			} else if (tag == VIRTIO_MAX_QUEUES + 1) {
 				vdev->ops->poll_ready(vdev);
 			} else if (read(vdev->notify_fd[tag], &count, sizeof(count)) > 0 &&
 				   vdev->queues[tag].ready &&

@@ -54,10 +54,22 @@ struct net {
 	bool offloads_set;
 	bool pending; /* frame holds a packet read but not yet delivered */
 	size_t pending_len;
-	uint64_t rx_packets, tx_packets, rx_dropped, tx_dropped;
+	uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes, rx_dropped, tx_dropped;
 	struct virtq_chain chain;
 	uint8_t frame[HDR_LEN + MAX_FRAME + 1];
 };
+
+int net_parse_mac(const char *s, uint8_t mac[6])
+{
+	unsigned int m[6];
+
+	if (strlen(s) != 17 ||
+	    sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5]) != 6)
+		return -1;
+	for (int i = 0; i < 6; i++)
+		mac[i] = m[i];
+	return (mac[0] & 1) ? -1 : 0; /* a multicast address cannot be a NIC's */
+}
 
 int net_config_parse(const char *spec, struct net_config *net)
 {
@@ -69,7 +81,6 @@ int net_config_parse(const char *spec, struct net_config *net)
 	if (!copy)
 		return -1;
 	for (tok = strtok_r(copy, ",", &save); tok && !ret; tok = strtok_r(NULL, ",", &save)) {
-		unsigned int m[6];
 		char *end;
 
 		if (!strncmp(tok, "tap=", 4) && tok[4] && strlen(tok + 4) < IFNAMSIZ) {
@@ -80,15 +91,9 @@ int net_config_parse(const char *spec, struct net_config *net)
 			if (*end || fd < 0 || fd > 65535)
 				ret = -1;
 			net->tap_fd = fd;
-		} else if (!strncmp(tok, "mac=", 4) &&
-			   sscanf(tok + 4, "%2x:%2x:%2x:%2x:%2x:%2x", &m[0], &m[1], &m[2], &m[3],
-				  &m[4], &m[5]) == 6 &&
-			   strlen(tok + 4) == 17) {
-			for (int i = 0; i < 6; i++)
-				net->mac[i] = m[i];
+		} else if (!strncmp(tok, "mac=", 4)) {
+			ret = net_parse_mac(tok + 4, net->mac);
 			net->has_mac = true;
-			if (net->mac[0] & 1)
-				ret = -1; /* a multicast address cannot be a NIC's */
 		} else {
 			ret = -1;
 		}
@@ -151,6 +156,7 @@ static uint32_t tx_request(struct virtio_dev *vdev, struct virtq_chain *c)
 			link_down(vdev, strerror(errno));
 	} else {
 		n->tx_packets++;
+		n->tx_bytes += c->out_len - HDR_LEN;
 	}
 	return 0;
 }
@@ -213,6 +219,7 @@ static bool deliver(struct virtio_dev *vdev)
 	for (uint16_t i = 0; i < used; i++)
 		virtq_push(q, heads[i], lens[i]);
 	n->rx_packets++;
+	n->rx_bytes += n->pending_len - HDR_LEN;
 	n->pending = false;
 	return true;
 }
@@ -304,6 +311,20 @@ static void net_config_read(struct virtio_dev *vdev, uint32_t offset, uint8_t *d
 		memcpy(data, config + offset, size);
 }
 
+static int net_stats(struct virtio_dev *vdev, const char **names, uint64_t *values)
+{
+	struct net *n = vdev->priv;
+	static const char *const stat_names[] = { "rx_packets_count", "rx_bytes_count",
+						  "tx_packets_count", "tx_bytes_count",
+						  "rx_dropped_count", "tx_dropped_count" };
+	const uint64_t v[] = { n->rx_packets, n->rx_bytes,   n->tx_packets,
+			       n->tx_bytes,   n->rx_dropped, n->tx_dropped };
+
+	memcpy(names, stat_names, sizeof(stat_names));
+	memcpy(values, v, sizeof(v));
+	return ARRAY_SIZE(v);
+}
+
 static void net_destroy(struct virtio_dev *vdev)
 {
 	struct net *n = vdev->priv;
@@ -324,6 +345,8 @@ static const struct virtio_dev_ops net_ops = {
 	.reset = net_reset,
 	.poll_fd = net_poll_fd,
 	.poll_ready = net_tap_ready,
+	.stats = net_stats,
+	.metrics_group = "net",
 	.destroy = net_destroy,
 };
 

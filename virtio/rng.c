@@ -25,6 +25,7 @@ struct rng {
 	uint64_t tokens;
 	uint64_t last_ns;
 	bool waiting;
+	uint64_t requests, bytes;
 	struct virtq_chain chain;
 	uint8_t buf[4096];
 };
@@ -71,6 +72,8 @@ static uint32_t rng_request(struct virtio_dev *vdev, struct virtq_chain *c)
 		done += n;
 	}
 	r->tokens -= done;
+	r->requests++;
+	r->bytes += done;
 	return done;
 }
 
@@ -98,6 +101,17 @@ static void rng_timer(struct virtio_dev *vdev)
 		rng_notify(vdev, 0);
 }
 
+static int rng_stats(struct virtio_dev *vdev, const char **names, uint64_t *values)
+{
+	struct rng *r = vdev->priv;
+
+	names[0] = "entropy_event_count";
+	names[1] = "entropy_bytes";
+	values[0] = r->requests;
+	values[1] = r->bytes;
+	return 2;
+}
+
 static void rng_destroy(struct virtio_dev *vdev)
 {
 	struct rng *r = vdev->priv;
@@ -115,6 +129,8 @@ static const struct virtio_dev_ops rng_ops = {
 	.queue_notify = rng_notify,
 	.poll_fd = rng_poll_fd,
 	.poll_ready = rng_timer,
+	.stats = rng_stats,
+	.metrics_group = "entropy",
 	.destroy = rng_destroy,
 };
 

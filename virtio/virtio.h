@@ -20,6 +20,7 @@
 #define VIRTIO_STATUS_FAILED 0x80
 
 #define VIRTIO_MAX_QUEUES 4
+#define VIRTIO_MAX_STATS 8
 
 struct vm;
 struct virtio_dev;
@@ -40,6 +41,12 @@ struct virtio_dev_ops {
 	/* An extra fd for the I/O thread to poll (a tap, a timer); -1 if none. */
 	int (*poll_fd)(struct virtio_dev *vdev);
 	void (*poll_ready)(struct virtio_dev *vdev);
+	/*
+	 * Fills up to VIRTIO_MAX_STATS counters for the metrics, named as in
+	 * Firecracker's; returns how many. Lock held.
+	 */
+	int (*stats)(struct virtio_dev *vdev, const char **names, uint64_t *values);
+	const char *metrics_group; /* "block", "net", "entropy" */
 	/* Releases the model's host resources; the I/O thread has stopped. */
 	void (*destroy)(struct virtio_dev *vdev);
 };
@@ -78,9 +85,13 @@ struct virtio_dev {
 	int epoll_fd;
 	int stop_fd;
 	bool poll_enabled;
+	bool paused;
+	bool poll_held; /* polling that a pause suspended */
+	uint32_t held_notifies; /* queues notified while paused */
 	pthread_t thread;
 	bool thread_started;
 	uint64_t bad_chains;
+	char id[24]; /* the drive or interface id the metrics use */
 };
 
 #define VIRTIO_MMIO_BASE 0xd0000000ULL
@@ -93,7 +104,14 @@ struct virtio_dev {
  * through ops->destroy) even when it fails. Returns 0 or -1.
  */
 int virtio_mmio_add(struct vm *vm, const struct virtio_dev_ops *ops, uint64_t features, void *priv);
+/* The device virtio_mmio_add() added last, to name it (vdev->id). */
+struct virtio_dev *virtio_last_added(struct vm *vm);
 void virtio_mmio_stop(struct virtio_dev *vdev);
+/*
+ * Stops (or restarts) the device model taking requests: notifies and
+ * polled events that arrive while paused are held and replayed on resume.
+ */
+void virtio_mmio_pause(struct virtio_dev *vdev, bool pause);
 
 /*
  * For device models: pops every available chain of @queue and hands it to

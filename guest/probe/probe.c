@@ -9,7 +9,11 @@
  *   probe.initrd=SIZE:HASH  expected initrd length and FNV-1a hash
  *   probe.ring3=N         iterations of the ring-3 loop
  *   probe.exit=test|poweroff|reboot|kbd-reset|triple-fault
- *   probe.end=1           must be the last token: proves no truncation
+ *   probe.ticks=N         after the checks, N rounds of ring-3 work, each
+ *                         printing "PROBE tick I"; Ctrl-Alt-Del on the
+ *                         keyboard ends them with a power-off
+ *   probe.end=1           ends what the user wrote (the VMM may append,
+ *                         e.g. root=): proves no truncation
  */
 #include "probe.h"
 
@@ -177,10 +181,14 @@ static void check_memory_map(void)
 static void check_cmdline(void)
 {
 	size_t len = strlen(cmdline);
-	const char *tail = "probe.end=1";
 
-	check(len >= strlen(tail) && !memcmp(cmdline + len - strlen(tail), tail, strlen(tail)),
-	      "cmdline");
+	const char *end = cmdline;
+	int found = 0;
+
+	/* Found as a whole token: at the end, or before what the VMM appended. */
+	while (!found && (end = cmdline_get(end, "probe.end", &len)))
+		found = len == 1 && end[0] == '1' && (end[1] == 0 || end[1] == ' ');
+	check(found, "cmdline");
 	printf("[%s]\n", cmdline);
 }
 
@@ -588,6 +596,12 @@ static void gas_write(const uint8_t *gas, uint8_t value)
 		*(volatile uint8_t *)addr = value;
 }
 
+static void acpi_poweroff(void)
+{
+	if (fadt_addr)
+		gas_write((const uint8_t *)fadt_addr + 244, (find_s5_type() & 7) << 2 | 0x20);
+}
+
 static void do_exit(int pass)
 {
 	size_t len;
@@ -595,10 +609,8 @@ static void do_exit(int pass)
 
 	printf("PROBE RESULT %s (%d checks, %d failed)\n", pass ? "pass" : "fail", checks,
 	       failures);
-	if (how && len == 8 && !memcmp(how, "poweroff", 8) && fadt_addr) {
-		int s5 = find_s5_type();
-
-		gas_write((const uint8_t *)fadt_addr + 244, (s5 & 7) << 2 | 0x20);
+	if (how && len == 8 && !memcmp(how, "poweroff", 8)) {
+		acpi_poweroff();
 	} else if (how && len == 6 && !memcmp(how, "reboot", 6) && fadt_addr) {
 		gas_write((const uint8_t *)fadt_addr + 116, ((const uint8_t *)fadt_addr)[128]);
 	} else if (how && len == 9 && !memcmp(how, "kbd-reset", 9)) {
@@ -619,6 +631,34 @@ static void do_exit(int pass)
 	putstr("PROBE FAIL exit: still running after the exit request\n");
 	for (;;)
 		__asm__ volatile("cli; hlt");
+}
+
+/*
+ * Ring-3 work in rounds, one line per round: the host sees the guest make
+ * progress (or not, while paused). The keyboard is polled between rounds;
+ * Ctrl-Alt-Del (set 1: 1d 38 e0 53) powers off, as a guest's init would.
+ */
+static void run_ticks(uint64_t rounds)
+{
+	static const uint8_t chord[] = { 0x1d, 0x38, 0xe0, 0x53 };
+	uint64_t iterations = cmdline_u64(cmdline, "probe.tick-work", 20000000);
+	unsigned int matched = 0;
+
+	for (uint64_t i = 0; i < rounds; i++) {
+		struct user_result r =
+		    enter_user(user_sum, iterations, user_stack + sizeof(user_stack) - 8);
+
+		printf("PROBE tick %lu cpl %lu\n", i, r.cpl);
+		while (inb(0x64) & 1) {
+			uint8_t code = inb(0x60);
+
+			matched = code == chord[matched] ? matched + 1 : code == chord[0];
+			if (matched == sizeof(chord)) {
+				putstr("PROBE kbd: ctrl-alt-del\n");
+				acpi_poweroff();
+			}
+		}
+	}
 }
 
 void probe_main(uint32_t mode, uint64_t info)
@@ -646,5 +686,6 @@ void probe_main(uint32_t mode, uint64_t info)
 	if (cmdline_u64(cmdline, "probe.seccomp-test", 0))
 		outb(0xf5, 1); /* kvmini test builds: forbidden syscall on this vCPU */
 	check_virtio();
+	run_ticks(cmdline_u64(cmdline, "probe.ticks", 0));
 	do_exit(failures == 0);
 }
