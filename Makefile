@@ -97,8 +97,12 @@ $(BUILD)/fuzz/%: fuzz/fuzz_%.c $(CORE_SRCS) tests/unit/stubs.c
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -o $@ $^ $(LDLIBS)
 
-# fuzz_net.c includes virtio/net.c itself, to reach its static functions.
+# fuzz_net.c and fuzz_rng.c include their device's source, to reach its statics.
 $(BUILD)/fuzz/net: fuzz/fuzz_net.c $(filter-out virtio/net.c,$(CORE_SRCS)) tests/unit/stubs.c
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/fuzz/rng: fuzz/fuzz_rng.c $(filter-out virtio/rng.c,$(CORE_SRCS)) tests/unit/stubs.c
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -o $@ $^ $(LDLIBS)
 

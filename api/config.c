@@ -100,15 +100,15 @@ static const struct section_desc {
 	const struct field *fields;
 	const char *id_field; /* for the array sections */
 } sections[] = {
-	[SECTION_BOOT_SOURCE] = { "boot-source", boot_fields },
-	[SECTION_MACHINE] = { "machine-config", machine_fields },
+	[SECTION_BOOT_SOURCE] = { "boot-source", boot_fields, NULL },
+	[SECTION_MACHINE] = { "machine-config", machine_fields, NULL },
 	[SECTION_DRIVE] = { "drives", drive_fields, "drive_id" },
 	[SECTION_NET] = { "network-interfaces", net_fields, "iface_id" },
-	[SECTION_VSOCK] = { "vsock", vsock_fields },
-	[SECTION_ENTROPY] = { "entropy", entropy_fields },
-	[SECTION_LOGGER] = { "logger", logger_fields },
-	[SECTION_METRICS] = { "metrics", metrics_fields },
-	[SECTION_SERIAL] = { "serial", serial_fields },
+	[SECTION_VSOCK] = { "vsock", vsock_fields, NULL },
+	[SECTION_ENTROPY] = { "entropy", entropy_fields, NULL },
+	[SECTION_LOGGER] = { "logger", logger_fields, NULL },
+	[SECTION_METRICS] = { "metrics", metrics_fields, NULL },
+	[SECTION_SERIAL] = { "serial", serial_fields, NULL },
 };
 
 /* Firecracker's sections of later waves: refused by name until they land. */
@@ -317,13 +317,20 @@ int config_put(json_t *doc, enum config_section section, json_t *body, bool patc
 json_t *config_load(const char *path, struct config_error *err)
 {
 	json_error_t jerr;
-	json_t *file = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr), *doc, *v;
-	const char *key;
+	json_t *file = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
 
 	if (!file) {
 		fail(err, "%s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text);
 		return NULL;
 	}
+	return config_from_file(file, path, err);
+}
+
+json_t *config_from_file(json_t *file, const char *path, struct config_error *err)
+{
+	json_t *doc, *v;
+	const char *key;
+
 	doc = config_new();
 	if (!json_is_object(file)) {
 		fail(err, "%s: the top level must be a JSON object", path);

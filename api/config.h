@@ -53,6 +53,8 @@ int config_put(json_t *doc, enum config_section section, json_t *body, bool patc
 
 /* Loads a --config-file; NULL with a message naming the problem. */
 json_t *config_load(const char *path, struct config_error *err);
+/* The same for a parsed document, which it releases; @path names it. */
+json_t *config_from_file(json_t *file, const char *path, struct config_error *err);
 
 /*
  * Fills @vm from @doc. Strings point into @doc, which must outlive @vm

@@ -52,19 +52,20 @@ static long parse_request_line(const char *p, const char *eol, struct http_reque
 	n = sp2 - sp1 - 1;
 	if (n >= sizeof(req->path))
 		return -414;
+	for (const char *m = p; m < sp1; m++)
+		if (*m < 'A' || *m > 'Z')
+			return -400;
 	memcpy(req->method, p, sp1 - p);
 	req->method[sp1 - p] = 0;
-	for (size_t i = 0; req->method[i]; i++)
-		if (req->method[i] < 'A' || req->method[i] > 'Z')
-			return -400;
 	memcpy(req->path, sp1 + 1, n);
 	req->path[n] = 0;
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)req->path[i] <= ' ' || req->path[i] == 0x7f)
 			return -400;
-	if ((size_t)(eol - sp2 - 1) != 8 || strncmp(sp2 + 1, "HTTP/1.", 7))
+	if ((size_t)(eol - sp2 - 1) != 8 || strncmp(sp2 + 1, "HTTP/", 5) || sp2[7] != '.' ||
+	    sp2[6] < '0' || sp2[6] > '9' || sp2[8] < '0' || sp2[8] > '9')
 		return -400;
-	if (sp2[8] != '1' && sp2[8] != '0')
+	if (sp2[6] != '1' || (sp2[8] != '1' && sp2[8] != '0'))
 		return -505;
 	req->close = sp2[8] == '0';
 	return 0;

@@ -59,3 +59,42 @@ ram[0x5800:0x5800 + len(frame)] = frame
 struct.pack_into("<QIHH", ram, 0x3000, 0x5800, len(frame), 0, 0)  # TX frame
 struct.pack_into("<HHH", ram, 0x4000, 0, 1, 0)               # TX avail
 seed("net", "arp", bytes([0x80, 0x21]) + bytes(ram) + frame[12:])
+
+# api: the getting-started requests back to back, and some hostile ones.
+def http(method, path, body=b""):
+    head = f"{method} {path} HTTP/1.1\r\nHost: localhost\r\n"
+    if body:
+        head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+    return head.encode() + b"\r\n" + body
+
+
+flow = (http("PUT", "/boot-source", b'{"kernel_image_path": "/k", "boot_args": "console=ttyS0"}')
+        + http("PUT", "/drives/rootfs", b'{"drive_id": "rootfs", "path_on_host": "/r", '
+               b'"is_root_device": true, "is_read_only": false, "cache_type": "Writeback"}')
+        + http("PUT", "/machine-config", b'{"vcpu_count": 2, "mem_size_mib": 1024}')
+        + http("PATCH", "/machine-config", b'{"vcpu_count": 4}')
+        + http("PUT", "/network-interfaces/eth0", b'{"iface_id": "eth0", '
+               b'"guest_mac": "AA:FC:00:00:00:01", "host_dev_name": "tap0"}')
+        + http("PUT", "/entropy", b"{}") + http("PUT", "/logger", b'{"level": "Off"}')
+        + http("GET", "/vm/config") + http("GET", "/") + http("GET", "/version")
+        + http("PUT", "/actions", b'{"action_type": "FlushMetrics"}')
+        + http("PATCH", "/vm", b'{"state": "Paused"}'))
+seed("api", "getting-started", flow)
+seed("api", "chunked", b"PUT /actions HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
+seed("api", "bad-json", http("PUT", "/machine-config", b'{"vcpu_count": [1, {"a": null}]'))
+
+# config: a whole-VM file.
+seed("config", "vm.json", b'{"boot-source": {"kernel_image_path": "/k", "initrd_path": "/i"}, '
+     b'"drives": [{"drive_id": "root", "path_on_host": "/r", "is_root_device": true, '
+     b'"partuuid": "1234-01"}, {"drive_id": "d1", "path_on_host": "/d", "is_root_device": false, '
+     b'"is_read_only": true, "io_engine": "Sync"}], "machine-config": {"vcpu_count": 2, '
+     b'"mem_size_mib": 512, "huge_pages": "None", "track_dirty_pages": true}, '
+     b'"network-interfaces": [{"iface_id": "eth0", "host_dev_name": "tap0", '
+     b'"guest_mac": "02:00:00:00:00:01"}], "entropy": {}, "serial": {"serial_out_path": "/s"}, '
+     b'"balloon": null}')
+
+# rng: [log2 size << 5 | event_idx][KiB of tokens] + ring: one 4 KiB writable buffer.
+ring = bytearray(0x3000)
+struct.pack_into("<QIHH", ring, 0, 0x5000, 4096, 2, 0)
+struct.pack_into("<HHH", ring, 0x1000, 0, 1, 0)
+seed("rng", "one-buffer", bytes([2 << 5, 64]) + bytes(ring))

@@ -1,0 +1,207 @@
+# The Firecracker-compatible API, driven by curl and by hostile clients,
+# against a probe guest that runs ring-3 work in rounds ("PROBE tick N").
+api_sock=$WORK/api.sock
+api_curl() { # METHOD PATH [JSON]: prints the status, then the body
+	local method=$1 path=$2
+	shift 2
+	curl -s -o "$WORK/api.body" -w '%{http_code}' --unix-socket "$api_sock" -X "$method" \
+		"http://localhost$path" -H 'Accept: application/json' \
+		-H 'Content-Type: application/json' "$@"
+}
+api_start() { # starts kvmini serving the API in its own network namespace
+	rm -f "$api_sock"
+	unshare --net "$KVMINI" run --api-sock "$api_sock" "$@" >"$WORK/api.out" 2>"$WORK/api.err" &
+	api_pid=$!
+	for _ in $(seq 50); do
+		[ -S "$api_sock" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+api_stop() {
+	kill -TERM $api_pid 2>/dev/null
+	wait $api_pid
+	api_rc=$?
+}
+ticks() { grep -c '^PROBE tick' "$WORK/api.out"; }
+
+name="api: Firecracker getting-started flow with curl"
+if need_kvm "$name"; then
+	truncate -s 4M "$WORK/rootfs.ext4"
+	api_start
+	flow=""
+	# The getting-started guide's requests, in its order and with its fields.
+	flow+=" $(api_curl PUT /boot-source -d "{
+		\"kernel_image_path\": \"$PROBES/probe.elf\",
+		\"boot_args\": \"probe.ticks=100000 probe.tick-work=2000000 probe.end=1\"
+	}")"
+	flow+=" $(api_curl PUT /drives/rootfs -d "{
+		\"drive_id\": \"rootfs\",
+		\"path_on_host\": \"$WORK/rootfs.ext4\",
+		\"is_root_device\": true,
+		\"is_read_only\": false
+	}")"
+	flow+=" $(api_curl PUT /machine-config -d '{"vcpu_count": 2, "mem_size_mib": 128}')"
+	flow+=" $(api_curl PUT /network-interfaces/eth0 -d '{
+		"iface_id": "eth0",
+		"guest_mac": "AA:FC:00:00:00:01",
+		"host_dev_name": "tap0"
+	}')"
+	flow+=" $(api_curl PUT /metrics -d "{\"metrics_path\": \"$WORK/metrics.json\"}")"
+	flow+=" $(api_curl PUT /actions -d '{"action_type": "InstanceStart"}')"
+	sleep 1
+	state=$(api_curl GET /; cat "$WORK/api.body")
+	if [ "$flow" != " 204 204 204 204 204 204" ]; then
+		fail "$name" "statuses were$flow, expected 204 each" "$WORK/api.err"
+	elif ! grep -q '"state":"Running"' <<<"$state"; then
+		fail "$name" "GET / says $state" "$WORK/api.err"
+	elif ! grep -q '^PROBE ok cmdline: .*probe.end=1 root=/dev/vda rw\]' "$WORK/api.out"; then
+		fail "$name" "the root drive's root= did not reach the guest" "$WORK/api.out"
+	elif ! grep -q '^PROBE ok smp: 1 of 1 APs' "$WORK/api.out"; then
+		fail "$name" "the guest did not get 2 vCPUs" "$WORK/api.out"
+	else
+		pass "$name ($(grep -o 'boot marker: [0-9.]* ms' "$WORK/api.err"))"
+	fi
+
+	name="api: GET /vm/config returns what was configured"
+	api_curl GET /vm/config >/dev/null
+	if python3 - "$WORK/api.body" "$WORK/rootfs.ext4" "$PROBES/probe.elf" <<'PY'; then
+import json, sys
+c = json.load(open(sys.argv[1]))
+assert c["machine-config"]["vcpu_count"] == 2 and c["machine-config"]["mem_size_mib"] == 128
+assert c["boot-source"]["kernel_image_path"] == sys.argv[3]
+d = c["drives"][0]
+assert (d["drive_id"], d["path_on_host"], d["is_root_device"], d["is_read_only"]) == ("rootfs", sys.argv[2], True, False)
+n = c["network-interfaces"][0]
+assert (n["iface_id"], n["host_dev_name"], n["guest_mac"]) == ("eth0", "tap0", "AA:FC:00:00:00:01")
+PY
+		pass "$name"
+	else
+		fail "$name" "got $(cat "$WORK/api.body")"
+	fi
+
+	name="api: pause stops the guest, resume continues it"
+	p1=$(api_curl PATCH /vm -d '{"state": "Paused"}')
+	a=$(ticks)
+	sleep 1
+	b=$(ticks)
+	paused_state=$(api_curl GET /; cat "$WORK/api.body")
+	p2=$(api_curl PATCH /vm -d '{"state": "Resumed"}')
+	sleep 1
+	c=$(ticks)
+	seq_ok=$(grep '^PROBE tick' "$WORK/api.out" | awk '{ if ($3 != NR - 1) bad = 1 } END { print bad ? "no" : "yes" }')
+	if [ "$p1 $p2" != "204 204" ] || ! grep -q Paused <<<"$paused_state"; then
+		fail "$name" "PATCH /vm answered $p1 $p2; state $paused_state" "$WORK/api.err"
+	elif [ "$a" != "$b" ] || [ "$c" -le "$b" ] || [ "$seq_ok" != yes ]; then
+		fail "$name" "ticks $a -> $b while paused, $c after resume, in sequence: $seq_ok"
+	else
+		pass "$name (ticks $a -> $b in 1 s paused, $c after 1 s resumed, in sequence)"
+	fi
+
+	name="api: PATCH of a drive's path swaps its backing file"
+	truncate -s 8M "$WORK/rootfs2.ext4"
+	st=$(api_curl PATCH /drives/rootfs -d "{\"drive_id\": \"rootfs\", \"path_on_host\": \"$WORK/rootfs2.ext4\"}")
+	if [ "$st" = 204 ] && grep -q "drive rootfs: now backed by $WORK/rootfs2.ext4" "$WORK/api.err"; then
+		pass "$name"
+	else
+		fail "$name" "status $st" "$WORK/api.err"
+	fi
+
+	name="api: hostile clients while the guest runs"
+	if python3 tests/api_abuse.py "$api_sock" before >"$WORK/abuse.log" 2>&1; then
+		pass "$name ($(grep -c '^ok' "$WORK/abuse.log") checks)"
+	else
+		fail "$name" "$(grep -m1 FAIL "$WORK/abuse.log")" "$WORK/abuse.log"
+	fi
+
+	name="api: FlushMetrics writes a JSON line with device and exit counters"
+	st=$(api_curl PUT /actions -d '{"action_type": "FlushMetrics"}')
+	if [ "$st" = 204 ] && tail -n1 "$WORK/metrics.json" | python3 -c '
+import json, sys
+m = json.loads(sys.stdin.read())
+assert m["vcpu"]["exit_io_out"] > 0 and "block_rootfs" in m and "net_eth0" in m
+assert m["api_server"]["requests_count"] > 1000'; then
+		pass "$name"
+	else
+		fail "$name" "status $st" "$WORK/metrics.json"
+	fi
+
+	name="api: SendCtrlAltDel makes the guest power off"
+	st=$(api_curl PUT /actions -d '{"action_type": "SendCtrlAltDel"}')
+	sleep 1
+	state=$(api_curl GET /; cat "$WORK/api.body")
+	if [ "$st" = 204 ] && grep -q '^PROBE kbd: ctrl-alt-del' "$WORK/api.out" &&
+		grep -q '"state":"Exited".*"exit_code":0' <<<"$state"; then
+		pass "$name"
+	else
+		fail "$name" "status $st, state $state" "$WORK/api.out"
+	fi
+
+	name="api: requests after the guest exited"
+	if python3 tests/api_abuse.py "$api_sock" after >"$WORK/abuse.log" 2>&1; then
+		pass "$name ($(grep -c '^ok' "$WORK/abuse.log") checks)"
+	else
+		fail "$name" "$(grep -m1 FAIL "$WORK/abuse.log")" "$WORK/abuse.log"
+	fi
+	api_stop
+	if [ "$api_rc" = 0 ] && [ ! -e "$api_sock" ]; then
+		pass "api: SIGTERM after the guest's power-off exits 0 and removes the socket"
+	else
+		fail "api: SIGTERM after the guest's power-off" "status $api_rc" "$WORK/api.err"
+	fi
+fi
+
+name="api: InstanceStart with a missing kernel fails, a retry boots"
+if need_kvm "$name"; then
+	api_start
+	api_curl PUT /boot-source -d '{"kernel_image_path": "/nonexistent/vmlinux"}' >/dev/null
+	st1=$(api_curl PUT /actions -d '{"action_type": "InstanceStart"}')
+	msg=$(cat "$WORK/api.body")
+	api_curl PUT /boot-source -d "{\"kernel_image_path\": \"$PROBES/probe.bzImage\",
+		\"boot_args\": \"probe.exit=poweroff probe.end=1\"}" >/dev/null
+	st2=$(api_curl PUT /actions -d '{"action_type": "InstanceStart"}')
+	sleep 1
+	api_stop
+	if [ "$st1" = 400 ] && grep -q 'nonexistent/vmlinux' <<<"$msg" && [ "$st2" = 204 ] &&
+		grep -q '^PROBE RESULT pass' "$WORK/api.out" && [ "$api_rc" = 0 ]; then
+		pass "$name"
+	else
+		fail "$name" "statuses $st1 ($msg) then $st2, exit $api_rc" "$WORK/api.err"
+	fi
+fi
+
+name="api: --config-file boots without the API"
+if need_kvm "$name"; then
+	cat >"$WORK/vm.json" <<JSON
+{
+  "boot-source": {"kernel_image_path": "$PROBES/probe.elf", "boot_args": "probe.cpus=2 probe.exit=poweroff probe.end=1"},
+  "drives": [],
+  "machine-config": {"vcpu_count": 2, "mem_size_mib": 256, "smt": false},
+  "network-interfaces": [],
+  "entropy": {},
+  "logger": null, "metrics": null, "balloon": null
+}
+JSON
+	run_vmm "$WORK/out" "$WORK/err" 60 "$KVMINI" run --config-file "$WORK/vm.json"
+	if check_probe "$name" "$WORK/out" "$WORK/err" 0; then
+		grep -q 'PROBE ok smp: 1 of 1 APs' "$WORK/out" && pass "$name" ||
+			fail "$name" "the guest did not get 2 vCPUs" "$WORK/out"
+	fi
+fi
+
+# A bad config file is refused with a message naming the problem.
+for case in 'syntax|{"boot-source": {|bad.json:2' \
+	'type|{"machine-config": {"vcpu_count": "x", "mem_size_mib": 1}}|vcpu_count' \
+	'unknown|{"boot-source": {"kernel_image_path": "/k", "root": 1}}|root' \
+	'later|{"balloon": {"amount_mib": 1}}|not supported yet' \
+	'no kernel|{"drives": []}|boot source'; do
+	IFS='|' read -r label json want <<<"$case"
+	name="config file: $label is refused"
+	echo "$json" >"$WORK/bad.json"
+	run_vmm "$WORK/out" "$WORK/err" 10 "$KVMINI" run --config-file "$WORK/bad.json"
+	if [ "$rc" = 2 ] && grep -q "$want" "$WORK/err"; then
+		pass "$name"
+	else
+		fail "$name" "exit $rc, wanted 2 and a message with '$want'" "$WORK/err"
+	fi
+done
