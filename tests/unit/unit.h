@@ -15,7 +15,8 @@ struct guest_ram fake_ram(uint64_t size);
 void free_fake_ram(struct guest_ram *ram);
 
 #define UNIT_GROUPS(X) \
-	X(util) X(bus) X(boot) X(acpi) X(cpuid) X(serial) X(cli) X(console) X(virtio) X(mptable) X(api)
+	X(util)        \
+	X(bus) X(boot) X(acpi) X(cpuid) X(serial) X(cli) X(console) X(virtio) X(mptable) X(api)
 #define DECLARE_GROUP(name) int run_##name##_tests(void);
 UNIT_GROUPS(DECLARE_GROUP)
 
