@@ -12,7 +12,7 @@ CORE_SRCS = util.c memory.c console.c cli.c vm.c vcpu.c \
 	arch/x86/boot.c arch/x86/pvh.c arch/x86/bzimage.c arch/x86/cpu.c arch/x86/acpi.c arch/x86/mptable.c \
 	devices/bus.c devices/serial.c devices/i8042.c devices/acpi_pm.c \
 	devices/debug_exit.c devices/boot_marker.c \
-	virtio/queue.c virtio/mmio.c virtio/blk.c virtio/rng.c virtio/net.c \
+	virtio/queue.c virtio/mmio.c virtio/blk.c virtio/rng.c virtio/net.c virtio/vsock.c \
 	security/seccomp.c security/jail.c \
 	api/http.c api/server.c api/config.c api/api.c
 SRCS = main.c $(CORE_SRCS)
@@ -26,7 +26,7 @@ PROBE_DIR = $(BUILD)/probe
 PROBE_CFLAGS = -std=c11 -O2 -g -ffreestanding -fno-pic -fno-pie -fno-stack-protector \
 	-fno-asynchronous-unwind-tables -mno-red-zone -mgeneral-regs-only -mcmodel=small \
 	-fno-builtin -nostdlib -Wall -Wextra -Werror -Wno-cast-function-type
-PROBE_SRCS = guest/probe/entry.S guest/probe/probe.c guest/probe/lib.c guest/probe/virtio.c guest/probe/net.c
+PROBE_SRCS = guest/probe/entry.S guest/probe/probe.c guest/probe/lib.c guest/probe/virtio.c guest/probe/net.c guest/probe/vsock.c
 PROBES = $(PROBE_DIR)/probe.elf $(PROBE_DIR)/probe.bzImage
 
 .PHONY: all check unit asan probes guest guest-test-kit demo clean format format-check bench \
@@ -54,7 +54,7 @@ $(PROBE_DIR)/%.o: guest/probe/%.S
 $(PROBE_DIR)/%.o: guest/probe/%.c guest/probe/probe.h guest/probe/virtio.h
 	@mkdir -p $(dir $@)
 	gcc $(PROBE_CFLAGS) -c -o $@ $<
-$(PROBE_DIR)/probe.elf: $(PROBE_DIR)/entry.o $(PROBE_DIR)/probe.o $(PROBE_DIR)/lib.o $(PROBE_DIR)/virtio.o $(PROBE_DIR)/net.o guest/probe/probe.ld
+$(PROBE_DIR)/probe.elf: $(PROBE_DIR)/entry.o $(PROBE_DIR)/probe.o $(PROBE_DIR)/lib.o $(PROBE_DIR)/virtio.o $(PROBE_DIR)/net.o $(PROBE_DIR)/vsock.o guest/probe/probe.ld
 	ld -m elf_x86_64 -nostdlib -static -z noexecstack --no-warn-rwx-segments \
 		-T guest/probe/probe.ld -o $@ $(filter %.o,$^)
 $(PROBE_DIR)/mkbzimage: guest/probe/mkbzimage.c

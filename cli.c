@@ -15,6 +15,7 @@ void cli_usage(FILE *out)
 	      "                  [--cpus N] [--memory SIZE] [--reboot exit|restart]\n"
 	      "                  [--disk path=FILE[,ro][,id=NAME][,cache=none|writeback]]...\n"
 	      "                  [--net tap=NAME|tapfd=N[,mac=MAC]]... [--rng]\n"
+	      "                  [--vsock cid=N,uds=PATH]\n"
 	      "                  [--seccomp kill|log|off] [--jail DIR[,uid=N][,gid=N][,netns]]\n"
 	      "                  [--api-sock PATH]\n"
 	      "       kvmini run --config-file FILE [--api-sock PATH]\n"
@@ -31,6 +32,9 @@ void cli_usage(FILE *out)
 	      "  --disk SPEC       a virtio-blk disk (raw file or block device); repeatable\n"
 	      "  --net SPEC        a virtio-net NIC on a tap (created if missing); repeatable\n"
 	      "  --rng             a virtio-rng device fed by getrandom()\n"
+	      "  --vsock SPEC      a virtio-vsock device: the host connects to PATH and\n"
+	      "                    sends \"CONNECT <port>\\n\"; guest connections to port P\n"
+	      "                    reach PATH_P\n"
 	      "  --seccomp MODE    per-thread syscall filters: kill (default), log, off\n"
 	      "  --jail SPEC       run in namespaces, pivot_root'ed into DIR, as uid/gid N\n"
 	      "                    (default 65534), optionally in a new network namespace\n"
@@ -62,6 +66,7 @@ int cli_parse_run(int argc, char **argv, struct run_options *opts)
 		{ "reboot", required_argument, NULL, 'r' },
 		{ "disk", required_argument, NULL, 'D' },
 		{ "rng", no_argument, NULL, 'R' },
+		{ "vsock", required_argument, NULL, 'V' },
 		{ "net", required_argument, NULL, 'N' },
 		{ "seccomp", required_argument, NULL, 'S' },
 		{ "jail", required_argument, NULL, 'J' },
@@ -130,6 +135,10 @@ int cli_parse_run(int argc, char **argv, struct run_options *opts)
 				return EXIT_BAD_INPUT;
 			opts->vm.ndisks++;
 			break;
+		case 'V':
+			if (vsock_config_parse(optarg, &opts->vm.vsock))
+				return EXIT_BAD_INPUT;
+			break;
 		case 'R':
 			opts->vm.rng = true;
 			break;
@@ -175,10 +184,10 @@ int cli_parse_run(int argc, char **argv, struct run_options *opts)
 	}
 	if (optind < argc)
 		return bad("unexpected argument '%s'", argv[optind]);
-	if (opts->config_file &&
-	    (opts->vm.kernel || opts->demo || opts->vm.ndisks || opts->vm.nnics || opts->vm.rng))
+	if (opts->config_file && (opts->vm.kernel || opts->demo || opts->vm.ndisks ||
+				  opts->vm.nnics || opts->vm.rng || opts->vm.vsock.enabled))
 		return bad("%s", "--config-file describes the whole VM: drop --kernel, --disk, "
-				 "--net, --rng and --demo");
+				 "--net, --rng, --vsock and --demo");
 	if (opts->jailed && opts->api_sock)
 		return bad("%s", "--jail with --api-sock is not supported yet");
 	if (!opts->vm.kernel && !opts->demo && !opts->api_sock && !opts->config_file)

@@ -135,6 +135,8 @@ static int add_virtio_devices(struct vm *vm)
 	}
 	if (config->rng && virtio_rng_add(vm))
 		return -1;
+	if (config->vsock.enabled && virtio_vsock_add(vm, &config->vsock))
+		return -1;
 	return 0;
 }
 

@@ -13,6 +13,7 @@
 #include "memory.h"
 #include "virtio/blk.h"
 #include "virtio/net.h"
+#include "virtio/vsock.h"
 
 #define MAX_VCPUS 64
 #define MAX_ACPI_DEVICES 16
@@ -39,6 +40,7 @@ struct vm_config {
 	struct net_config nics[MAX_NICS];
 	int nnics;
 	bool rng;
+	struct vsock_config vsock;
 	bool huge_pages; /* back RAM with 2 MiB hugetlbfs pages */
 	bool track_dirty_pages; /* KVM dirty logging on every slot */
 	const char *serial_out; /* the console's output file; NULL: stdout */

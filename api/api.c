@@ -392,8 +392,6 @@ static void handle_section(struct api *api, const struct route *r, const char *m
 					   "The requested operation is not supported "
 					   "after starting the microVM.");
 	}
-	if (r->section == SECTION_VSOCK)
-		return reply_fault(resp, 400, "vsock: not supported yet");
 	if (r->section == SECTION_LOGGER)
 		return put_logger(api, body, resp);
 	if (r->section == SECTION_METRICS)

@@ -69,7 +69,7 @@ static const struct field net_fields[] = {
 	{ .name = NULL },
 };
 static const struct field vsock_fields[] = {
-	{ .name = "guest_cid", .type = T_INT, .required = true, .min = 3, .max = 0xffffffffLL },
+	{ .name = "guest_cid", .type = T_INT, .required = true, .min = 3, .max = 0xfffffffeLL },
 	{ .name = "uds_path", .type = T_STRING, .required = true },
 	{ .name = "vsock_id", .type = T_STRING },
 	{ .name = NULL },
@@ -210,6 +210,8 @@ int config_check(enum config_section section, json_t *body, bool patch, struct c
 		return fail(err,
 			    "network-interfaces: field 'host_dev_name' is longer than %d bytes",
 			    IFNAMSIZ - 1);
+	if (section == SECTION_VSOCK && strlen(str_or(body, "uds_path", "")) > VSOCK_UDS_MAX)
+		return fail(err, "vsock: field 'uds_path' is longer than %d bytes", VSOCK_UDS_MAX);
 	if (section == SECTION_DRIVE && strlen(str_or(body, "drive_id", "")) > DISK_ID_MAX)
 		return fail(err, "drives: field 'drive_id' is longer than %d bytes", DISK_ID_MAX);
 	return 0;
@@ -450,6 +452,13 @@ int config_to_vm(json_t *doc, struct vm_config *vm, char *cmdline_buf, size_t cm
 			       !net_parse_mac(get_str(item, "guest_mac"), net->mac);
 	}
 	vm->rng = json_object_get(doc, "entropy") != NULL;
+	if (json_object_get(doc, "vsock")) {
+		json_t *vsock = json_object_get(doc, "vsock");
+
+		vm->vsock.enabled = true;
+		vm->vsock.guest_cid = json_integer_value(json_object_get(vsock, "guest_cid"));
+		snprintf(vm->vsock.uds, sizeof(vm->vsock.uds), "%s", get_str(vsock, "uds_path"));
+	}
 	vm->serial_out = get_str(json_object_get(doc, "serial"), "serial_out_path");
 	return 0;
 }
@@ -504,5 +513,10 @@ json_t *config_from_vm(const struct vm_config *vm)
 	}
 	if (vm->rng)
 		json_object_set_new(doc, "entropy", json_object());
+	if (vm->vsock.enabled)
+		json_object_set_new(doc, "vsock",
+				    json_pack("{s:I,s:s}", "guest_cid",
+					      (json_int_t)vm->vsock.guest_cid, "uds_path",
+					      vm->vsock.uds));
 	return doc;
 }

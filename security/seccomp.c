@@ -68,10 +68,25 @@ static const unsigned long vcpu_ioctls[] = {
 };
 
 static const int io_syscalls[] = {
-	SCMP_SYS(epoll_wait), SCMP_SYS(epoll_ctl),	 SCMP_SYS(readv),
-	SCMP_SYS(preadv),     SCMP_SYS(pwritev),	 SCMP_SYS(fdatasync),
-	SCMP_SYS(fsync),      SCMP_SYS(fallocate),	 SCMP_SYS(io_uring_enter),
-	SCMP_SYS(getrandom),  SCMP_SYS(timerfd_settime),
+	SCMP_SYS(epoll_wait),
+	SCMP_SYS(epoll_ctl),
+	SCMP_SYS(readv),
+	SCMP_SYS(preadv),
+	SCMP_SYS(pwritev),
+	SCMP_SYS(fdatasync),
+	SCMP_SYS(fsync),
+	SCMP_SYS(fallocate),
+	SCMP_SYS(io_uring_enter),
+	SCMP_SYS(getrandom),
+	SCMP_SYS(timerfd_settime),
+	/* vsock: its Unix sockets */
+	SCMP_SYS(accept4),
+	SCMP_SYS(recvfrom),
+	SCMP_SYS(sendto),
+	SCMP_SYS(socket),
+	SCMP_SYS(connect),
+	SCMP_SYS(close),
+	SCMP_SYS(shutdown),
 };
 static const unsigned long io_ioctls[] = { TUNSETOFFLOAD };
 

@@ -13,7 +13,7 @@
 #include "probe.h"
 #include "virtio.h"
 
-struct ring rings[MAX_DEVS + 2] __attribute__((aligned(4096)));
+struct ring rings[MAX_DEVS + 3] __attribute__((aligned(4096)));
 static struct desc indirect[64] __attribute__((aligned(16)));
 static struct vdev devs[MAX_DEVS];
 static int ndevs;
@@ -611,7 +611,7 @@ static void run_bench(struct vdev *d)
 void check_virtio(void)
 {
 	struct vdev *rw = 0, *other = 0;
-	int nblk = 0, nrng = 0, nnet = 0;
+	int nblk = 0, nrng = 0, nnet = 0, nvsock = 0;
 
 	if (!cmdline_u64(cmdline, "probe.virtio", 0))
 		return;
@@ -648,10 +648,14 @@ void check_virtio(void)
 		} else if (devs[i].id == 1) {
 			nnet++;
 			check_net(&devs[i], &rings[MAX_DEVS]);
+		} else if (devs[i].id == 19) {
+			nvsock++;
+			check_vsock(&devs[i], &rings[MAX_DEVS + 1], &rings[MAX_DEVS + 2]);
 		}
 	}
-	check(nblk + nrng + nnet > 0, "virtio-discovery");
-	printf("%d devices in the DSDT: %d blk, %d rng, %d net\n", ndevs, nblk, nrng, nnet);
+	check(nblk + nrng + nnet + nvsock > 0, "virtio-discovery");
+	printf("%d devices in the DSDT: %d blk, %d rng, %d net, %d vsock\n", ndevs, nblk, nrng,
+	       nnet, nvsock);
 	if (rw && cmdline_u64(cmdline, "probe.virtio-evil", 0))
 		check_evil(rw, other);
 }

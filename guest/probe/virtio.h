@@ -93,5 +93,7 @@ void set_desc(struct desc *t, int i, const volatile void *addr, uint32_t len, ui
 
 /* net.c */
 void check_net(struct vdev *rx, struct ring *tx_ring);
+/* vsock.c */
+void check_vsock(struct vdev *dev, struct ring *tx_ring, struct ring *ev_ring);
 
 #endif

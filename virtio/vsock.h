@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef KVMINI_VIRTIO_VSOCK_H
+#define KVMINI_VIRTIO_VSOCK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct vm;
+
+/* Leaves room for "_4294967295" after the path in a sockaddr_un. */
+#define VSOCK_UDS_MAX 96
+
+struct vsock_config {
+	bool enabled;
+	uint32_t guest_cid;
+	char uds[VSOCK_UDS_MAX + 1];
+};
+
+/* Parses "cid=N,uds=PATH". */
+int vsock_config_parse(const char *spec, struct vsock_config *vsock);
+int virtio_vsock_add(struct vm *vm, const struct vsock_config *vsock);
+
+#endif
