@@ -97,12 +97,16 @@ $(BUILD)/fuzz/%: fuzz/fuzz_%.c $(CORE_SRCS) tests/unit/stubs.c
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -o $@ $^ $(LDLIBS)
 
-# fuzz_net.c and fuzz_rng.c include their device's source, to reach its statics.
+# fuzz_net.c, fuzz_rng.c and fuzz_vsock.c include their device's source, to reach its statics.
 $(BUILD)/fuzz/net: fuzz/fuzz_net.c $(filter-out virtio/net.c,$(CORE_SRCS)) tests/unit/stubs.c
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/fuzz/rng: fuzz/fuzz_rng.c $(filter-out virtio/rng.c,$(CORE_SRCS)) tests/unit/stubs.c
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/fuzz/vsock: fuzz/fuzz_vsock.c $(filter-out virtio/vsock.c,$(CORE_SRCS)) tests/unit/stubs.c
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -o $@ $^ $(LDLIBS)
 

@@ -31,7 +31,13 @@ int guest_ram_create(struct guest_ram *ram, uint64_t size, bool huge)
 		return -1;
 	}
 	/* hugetlbfs reserves the pages here: a host without them fails now. */
-	if (ftruncate(ram->fd, size) < 0 || (huge && fallocate(ram->fd, 0, 0, size) < 0)) {
+	if (huge && (ftruncate(ram->fd, size) < 0 || fallocate(ram->fd, 0, 0, size) < 0)) {
+		log_error("guest RAM: cannot get %llu 2 MiB huge pages: %s (see HugePages_Free in "
+			  "/proc/meminfo; raise vm.nr_hugepages)",
+			  (unsigned long long)(size / (2 * MiB)), strerror(errno));
+		goto fail;
+	}
+	if (ftruncate(ram->fd, size) < 0) {
 		log_error("guest RAM: cannot size to %llu bytes: %s", (unsigned long long)size,
 			  strerror(errno));
 		goto fail;

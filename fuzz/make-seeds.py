@@ -98,3 +98,21 @@ ring = bytearray(0x3000)
 struct.pack_into("<QIHH", ring, 0, 0x5000, 4096, 2, 0)
 struct.pack_into("<HHH", ring, 0x1000, 0, 1, 0)
 seed("rng", "one-buffer", bytes([2 << 5, 64]) + bytes(ring))
+
+# vsock: [rx log2 size << 1 | tx log2 size << 4 | event_idx][peer credit, 4 KiB units]
+# + RAM: RX ring at 0 (one 4 KiB buffer at 0x6000), TX ring at 0x4000 with
+# a REQUEST, an RW for the open connection (host port 1000, guest 2000)
+# and a CREDIT_REQUEST, each one descriptor at 0x7000 + 0x100 * i.
+def vsock_hdr(src_port, dst_port, op, length=0):
+    return struct.pack("<QQIIIHHIII", 3, 2, src_port, dst_port, length, 1, op, 0, 65536, 0)
+
+
+vram = bytearray(0x8000)
+struct.pack_into("<QIHH", vram, 0, 0x6000, 4096, 2, 0)
+struct.pack_into("<HHH", vram, 0x1000, 0, 1, 0)
+packets = [vsock_hdr(2001, 1234, 1), vsock_hdr(2000, 1000, 5, 5) + b"hello", vsock_hdr(2000, 1000, 7)]
+for i, p in enumerate(packets):
+    struct.pack_into("<QIHH", vram, 0x4000 + 16 * i, 0x7000 + 0x100 * i, len(p), 0, 0)
+    vram[0x7000 + 0x100 * i:0x7000 + 0x100 * i + len(p)] = p
+struct.pack_into("<HHHHH", vram, 0x5000, 0, 3, 0, 1, 2)
+seed("vsock", "three-packets", bytes([1 << 1 | 2 << 4, 16]) + bytes(vram[:0x7300]))

@@ -8,6 +8,7 @@ pkgs=(
 	linux-source-6.1 bc bison flex libelf-dev libssl-dev cpio # guest kernel
 	busybox-static e2fsprogs                         # guest userspace and root disk
 	dnsmasq-base iproute2                            # DHCP on a tap for Linux tests
+	curl                                             # the API tests speak to its socket
 )
 missing=()
 for p in "${pkgs[@]}"; do

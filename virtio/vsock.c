@@ -238,9 +238,11 @@ static void flush_pending(struct vsock *v, struct conn *c)
 		shutdown(c->fd, SHUT_WR);
 		c->shut_wr_pending = false;
 	}
-	/* Tell the guest about freed room before it has to ask. */
-	if (c->fwd_cnt - c->fwd_reported >= BUF_ALLOC / 4 ||
-	    (!c->pending_len && c->fwd_cnt != c->fwd_reported))
+	/*
+	 * Tell the guest about freed room before it runs out (it can also
+	 * ask): once half the window is free again that it does not know of.
+	 */
+	if (c->fwd_cnt - c->fwd_reported >= BUF_ALLOC / 2)
 		c->need_credit = true;
 	update_events(v, c);
 }
@@ -262,6 +264,8 @@ static void guest_request(struct vsock *v, const struct pkt_hdr *h)
 	}
 	c->host_port = h->dst_port;
 	c->guest_port = h->src_port;
+	c->peer_buf_alloc = h->buf_alloc;
+	c->peer_fwd_cnt = h->fwd_cnt;
 	c->need_response = true;
 }
 
@@ -272,8 +276,8 @@ static uint32_t tx_request(struct virtio_dev *vdev, struct virtq_chain *chain)
 	struct pkt_hdr h;
 	struct conn *c;
 
-	if (iov_to_buf(chain->out, chain->nout, 0, &h, HDR_LEN) != HDR_LEN ||
-	    h.len > MAX_PAYLOAD || h.len > chain->out_len - HDR_LEN) {
+	if (iov_to_buf(chain->out, chain->nout, 0, &h, HDR_LEN) != HDR_LEN || h.len > MAX_PAYLOAD ||
+	    h.len > chain->out_len - HDR_LEN) {
 		v->bad_packets++;
 		log_guest("virtio-vsock: malformed packet (%llu bytes) dropped",
 			  (unsigned long long)chain->out_len);
@@ -435,7 +439,8 @@ static void rx_pump(struct virtio_dev *vdev)
 				continue;
 			r = virtq_pop(q, &vdev->vm->ram, &v->chain);
 			if (r == VIRTQ_BROKEN) {
-				virtio_needs_reset(vdev, "RX avail ring index or head out of range");
+				virtio_needs_reset(vdev,
+						   "RX avail ring index or head out of range");
 				return;
 			}
 			if (r == VIRTQ_EMPTY) {

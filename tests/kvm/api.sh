@@ -47,11 +47,13 @@ if need_kvm "$name"; then
 		"guest_mac": "AA:FC:00:00:00:01",
 		"host_dev_name": "tap0"
 	}')"
+	flow+=" $(api_curl PUT /vsock -d "{\"guest_cid\": 3, \"uds_path\": \"$WORK/api-v.sock\"}")"
+	flow+=" $(api_curl PUT /entropy -d '{}')"
 	flow+=" $(api_curl PUT /metrics -d "{\"metrics_path\": \"$WORK/metrics.json\"}")"
 	flow+=" $(api_curl PUT /actions -d '{"action_type": "InstanceStart"}')"
 	sleep 1
 	state=$(api_curl GET /; cat "$WORK/api.body")
-	if [ "$flow" != " 204 204 204 204 204 204" ]; then
+	if [ "$flow" != " 204 204 204 204 204 204 204 204" ]; then
 		fail "$name" "statuses were$flow, expected 204 each" "$WORK/api.err"
 	elif ! grep -q '"state":"Running"' <<<"$state"; then
 		fail "$name" "GET / says $state" "$WORK/api.err"
@@ -74,6 +76,7 @@ d = c["drives"][0]
 assert (d["drive_id"], d["path_on_host"], d["is_root_device"], d["is_read_only"]) == ("rootfs", sys.argv[2], True, False)
 n = c["network-interfaces"][0]
 assert (n["iface_id"], n["host_dev_name"], n["guest_mac"]) == ("eth0", "tap0", "AA:FC:00:00:00:01")
+assert c["vsock"]["guest_cid"] == 3 and c["entropy"] == {}
 PY
 		pass "$name"
 	else
@@ -120,6 +123,7 @@ PY
 import json, sys
 m = json.loads(sys.stdin.read())
 assert m["vcpu"]["exit_io_out"] > 0 and "block_rootfs" in m and "net_eth0" in m
+assert "vsock" in m and "entropy" in m
 assert m["api_server"]["requests_count"] > 1000'; then
 		pass "$name"
 	else
@@ -170,7 +174,7 @@ if need_kvm "$name"; then
 	fi
 fi
 
-name="api: --config-file boots without the API"
+name="api: --config-file boots without the API, console to serial_out_path"
 if need_kvm "$name"; then
 	cat >"$WORK/vm.json" <<JSON
 {
@@ -179,13 +183,17 @@ if need_kvm "$name"; then
   "machine-config": {"vcpu_count": 2, "mem_size_mib": 256, "smt": false},
   "network-interfaces": [],
   "entropy": {},
+  "serial": {"serial_out_path": "$WORK/serial.log"},
   "logger": null, "metrics": null, "balloon": null
 }
 JSON
+	rm -f "$WORK/serial.log"
 	run_vmm "$WORK/out" "$WORK/err" 60 "$KVMINI" run --config-file "$WORK/vm.json"
-	if check_probe "$name" "$WORK/out" "$WORK/err" 0; then
-		grep -q 'PROBE ok smp: 1 of 1 APs' "$WORK/out" && pass "$name" ||
-			fail "$name" "the guest did not get 2 vCPUs" "$WORK/out"
+	if [ -s "$WORK/out" ]; then
+		fail "$name" "console output went to stdout, not serial_out_path" "$WORK/out"
+	elif check_probe "$name" "$WORK/serial.log" "$WORK/err" 0; then
+		grep -q 'PROBE ok smp: 1 of 1 APs' "$WORK/serial.log" && pass "$name" ||
+			fail "$name" "the guest did not get 2 vCPUs" "$WORK/serial.log"
 	fi
 fi
 
@@ -205,3 +213,28 @@ for case in 'syntax|{"boot-source": {|bad.json:2' \
 		fail "$name" "exit $rc, wanted 2 and a message with '$want'" "$WORK/err"
 	fi
 done
+
+# huge_pages "2M": refused with a clear message without reserved pages,
+# and boots on them when the host has them (reserved here, then released).
+name="config file: huge_pages 2M"
+if need_kvm "$name"; then
+	cat >"$WORK/huge.json" <<JSON
+{"boot-source": {"kernel_image_path": "$PROBES/probe.elf", "boot_args": "probe.mem=128 probe.exit=poweroff probe.end=1"},
+ "machine-config": {"vcpu_count": 1, "mem_size_mib": 128, "huge_pages": "2M"}}
+JSON
+	old=$(cat /proc/sys/vm/nr_hugepages 2>/dev/null || echo x)
+	if [ "$old" = 0 ] && echo 64 >/proc/sys/vm/nr_hugepages 2>/dev/null &&
+		[ "$(awk '/HugePages_Free/ { print $2 }' /proc/meminfo)" -ge 64 ]; then
+		run_vmm "$WORK/out" "$WORK/err" 60 "$KVMINI" run --config-file "$WORK/huge.json"
+		echo 0 >/proc/sys/vm/nr_hugepages
+		check_probe "$name" "$WORK/out" "$WORK/err" 0 && pass "$name: boots on 64 reserved pages"
+		run_vmm "$WORK/out" "$WORK/err" 60 "$KVMINI" run --config-file "$WORK/huge.json"
+		if [ "$rc" = 4 ] && grep -q 'cannot get 64 2 MiB huge pages' "$WORK/err"; then
+			pass "$name: refused by name without reserved pages"
+		else
+			fail "$name: without reserved pages" "exit $rc" "$WORK/err"
+		fi
+	else
+		skip "$name" "cannot reserve huge pages here (nr_hugepages was $old)"
+	fi
+fi
