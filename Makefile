@@ -4,8 +4,8 @@ CC ?= gcc
 BUILD ?= build
 CFLAGS ?= -O2 -g
 WARNINGS = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
-KVMINI_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARNINGS) -I. $(CFLAGS) $(EXTRA_CFLAGS)
-LDLIBS = -luring -lseccomp -ljansson -lpthread
+KVMINI_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARNINGS) -I. $(shell pkg-config --cflags libxml-2.0) $(CFLAGS) $(EXTRA_CFLAGS)
+LDLIBS = -luring -lseccomp -ljansson $(shell pkg-config --libs libxml-2.0) -lpthread
 
 CORE_SRCS = util.c memory.c console.c cli.c vm.c vcpu.c \
 	kvm/kvm.c \
@@ -14,7 +14,8 @@ CORE_SRCS = util.c memory.c console.c cli.c vm.c vcpu.c \
 	devices/debug_exit.c devices/boot_marker.c \
 	virtio/queue.c virtio/mmio.c virtio/blk.c virtio/rng.c virtio/net.c virtio/vsock.c \
 	security/seccomp.c security/jail.c \
-	api/http.c api/server.c api/config.c api/api.c
+	api/http.c api/server.c api/config.c api/api.c \
+	manager/manager.c manager/domain.c manager/backend_kvmini.c manager/backend_qemu.c
 SRCS = main.c $(CORE_SRCS)
 OBJS = $(SRCS:%.c=$(BUILD)/%.o)
 CORE_OBJS = $(CORE_SRCS:%.c=$(BUILD)/%.o)
@@ -89,7 +90,7 @@ asan:
 
 # libFuzzer targets (clang), each over the core sources with ASan+UBSan.
 FUZZ_TARGETS = $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
-FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -I. -g -O1 -fsanitize=fuzzer,address,undefined \
+FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -I. $(shell pkg-config --cflags libxml-2.0) -g -O1 -fsanitize=fuzzer,address,undefined \
 	-Wall -Wextra -Werror -Wno-missing-prototypes
 FUZZ_TIME ?= 60
 

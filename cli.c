@@ -41,6 +41,7 @@ void cli_usage(FILE *out)
 	      "  --api-sock PATH   serve Firecracker's REST API on this Unix socket; without\n"
 	      "                    a kernel, wait for PUT /actions InstanceStart\n"
 	      "  --config-file F   the whole VM as JSON, in Firecracker's --config-file format\n"
+	      "  --console-sock P  also serve the serial console on this Unix socket\n"
 	      "  --demo            boot the guest kit from guest/build.sh\n"
 	      "\n"
 	      "Console: the guest's serial port is stdin/stdout; Ctrl-A x quits.\n",
@@ -73,6 +74,7 @@ int cli_parse_run(int argc, char **argv, struct run_options *opts)
 		{ "demo", no_argument, NULL, 'd' },
 		{ "api-sock", required_argument, NULL, 'A' },
 		{ "config-file", required_argument, NULL, 'F' },
+		{ "console-sock", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -83,6 +85,7 @@ int cli_parse_run(int argc, char **argv, struct run_options *opts)
 	opts->vm.cpus = 1;
 	opts->vm.mem_size = DEFAULT_MEM_SIZE;
 	opts->vm.cmdline = "";
+	opts->vm.console_listen_fd = -1;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
@@ -172,6 +175,9 @@ int cli_parse_run(int argc, char **argv, struct run_options *opts)
 			break;
 		case 'F':
 			opts->config_file = optarg;
+			break;
+		case 'C':
+			opts->console_sock = optarg;
 			break;
 		case 'h':
 			cli_usage(stdout);

@@ -18,6 +18,7 @@ struct run_options {
 	struct jail_config jail;
 	const char *api_sock;
 	const char *config_file;
+	const char *console_sock;
 };
 
 /*

@@ -5,11 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "api/api.h"
 #include "api/config.h"
 #include "cli.h"
+#include "manager/manager.h"
 #include "console.h"
 #include "security/jail.h"
 #include "security/seccomp.h"
@@ -185,6 +188,7 @@ static int serve_api(struct run_options *opts, json_t *doc, bool ready)
 			if (code)
 				break;
 			config.on_reboot = opts->vm.on_reboot;
+			config.console_listen_fd = opts->vm.console_listen_fd;
 		}
 		{
 			struct images img;
@@ -209,6 +213,28 @@ static int serve_api(struct run_options *opts, json_t *doc, bool ready)
 	close(signal_fd);
 	api_destroy(api);
 	return code;
+}
+
+/* The console socket's listener; a stale socket file is replaced. */
+static int listen_console(const char *path)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	if (strlen(path) >= sizeof(addr.sun_path)) {
+		log_error("--console-sock %s: path too long", path);
+		close(fd);
+		return -1;
+	}
+	strcpy(addr.sun_path, path);
+	unlink(path);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(fd, 4) < 0) {
+		log_error("--console-sock %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
 }
 
 static int cmd_run(int argc, char **argv)
@@ -247,8 +273,17 @@ static int cmd_run(int argc, char **argv)
 		json_decref(doc);
 		return EXIT_HOST_ERROR;
 	}
-	if (opts.api_sock)
-		return serve_api(&opts, doc, opts.vm.kernel != NULL);
+	if (opts.console_sock) {
+		opts.vm.console_listen_fd = listen_console(opts.console_sock);
+		if (opts.vm.console_listen_fd < 0) {
+			json_decref(doc);
+			return EXIT_BAD_INPUT;
+		}
+	}
+	if (opts.api_sock) {
+		code = serve_api(&opts, doc, opts.vm.kernel != NULL);
+		goto out;
+	}
 	code = load_images(&opts.vm, &img);
 	if (!code && opts.jailed) {
 		/* The kernel and initrd are read before, the disks moved in by, the jail. */
@@ -259,6 +294,11 @@ static int cmd_run(int argc, char **argv)
 		code = boot(&opts.vm, &img, NULL, &started);
 	free_images(&img);
 	json_decref(doc);
+out:
+	if (opts.console_sock) {
+		close(opts.vm.console_listen_fd);
+		unlink(opts.console_sock);
+	}
 	return code;
 }
 
@@ -275,6 +315,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "run"))
 		return cmd_run(argc - 1, argv + 1);
+	if (manager_command(argv[1]))
+		return manager_main(argc - 1, argv + 1);
 	log_error("unknown command '%s' (see kvmini --help)", argv[1]);
 	return EXIT_BAD_INPUT;
 }

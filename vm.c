@@ -9,6 +9,7 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -302,6 +303,40 @@ int vm_block_signals(void)
 	return pthread_sigmask(SIG_BLOCK, &set, NULL) ? -1 : 0;
 }
 
+/*
+ * The console socket (kvmini's manager attaches here): one client at a
+ * time, whose bytes go to the guest raw; it detaches itself.
+ */
+static void console_socket_event(struct vm *vm, struct pollfd *fds)
+{
+	if (fds[3].fd >= 0 && (fds[3].revents & POLLIN)) {
+		int fd = accept4(fds[3].fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd >= 0 && fds[4].fd >= 0) {
+			static const char busy[] = "kvmini: the console is in use\r\n";
+
+			if (write(fd, busy, sizeof(busy) - 1) < 0)
+				log_warn("console: %s", strerror(errno));
+			close(fd);
+		} else if (fd >= 0) {
+			fds[4].fd = fd;
+			serial_attach(vm->serial, fd);
+		}
+	}
+	if (fds[4].fd >= 0 && (fds[4].revents & (POLLIN | POLLHUP | POLLERR))) {
+		uint8_t in[256];
+		ssize_t n = read(fds[4].fd, in, sizeof(in));
+
+		if (n > 0) {
+			serial_receive(vm->serial, in, n);
+		} else if (n == 0 || errno != EAGAIN) {
+			serial_attach(vm->serial, -1);
+			close(fds[4].fd);
+			fds[4].fd = -1;
+		}
+	}
+}
+
 int vm_signal_fd(void)
 {
 	sigset_t set;
@@ -317,7 +352,7 @@ int vm_signal_fd(void)
 int vm_run(struct vm *vm)
 {
 	struct console_filter filter = { 0 };
-	struct pollfd fds[3];
+	struct pollfd fds[5];
 	int signal_fd = vm_signal_fd(), code;
 
 	if (signal_fd < 0)
@@ -347,8 +382,10 @@ int vm_run(struct vm *vm)
 	fds[0] = (struct pollfd){ .fd = vm->exit_event_fd, .events = POLLIN };
 	fds[1] = (struct pollfd){ .fd = signal_fd, .events = POLLIN };
 	fds[2] = (struct pollfd){ .fd = STDIN_FILENO, .events = POLLIN };
+	fds[3] = (struct pollfd){ .fd = vm->config->console_listen_fd, .events = POLLIN };
+	fds[4] = (struct pollfd){ .fd = -1, .events = POLLIN };
 	while (!(fds[0].revents & POLLIN)) {
-		if (poll(fds, 3, -1) < 0 && errno != EINTR) {
+		if (poll(fds, 5, -1) < 0 && errno != EINTR) {
 			log_error("poll: %s", strerror(errno));
 			vm_request_exit(vm, EXIT_HOST_ERROR);
 			break;
@@ -376,6 +413,11 @@ int vm_run(struct vm *vm)
 			else if (m)
 				serial_receive(vm->serial, out, m);
 		}
+		console_socket_event(vm, fds);
+	}
+	if (fds[4].fd >= 0) {
+		serial_attach(vm->serial, -1);
+		close(fds[4].fd);
 	}
 	stop_vcpus(vm);
 	close(signal_fd);

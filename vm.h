@@ -44,6 +44,7 @@ struct vm_config {
 	bool huge_pages; /* back RAM with 2 MiB hugetlbfs pages */
 	bool track_dirty_pages; /* KVM dirty logging on every slot */
 	const char *serial_out; /* the console's output file; NULL: stdout */
+	int console_listen_fd; /* a Unix socket serving the console, or -1 */
 	const struct jail_config *jail; /* drop to its uid before the first KVM_RUN */
 };
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* 16550A UART, as much as Linux's 8250 driver and early printk use. */
+#include <errno.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -134,6 +135,8 @@ static void serial_write(void *dev, uint64_t offset, const uint8_t *data, uint32
 			/* A closed or full stdout must not stop the guest. */
 			if (s->out_fd >= 0 && write(s->out_fd, &v, 1) < 0)
 				s->out_fd = -1;
+			if (s->client_fd >= 0 && write(s->client_fd, &v, 1) < 0 && errno != EAGAIN)
+				s->client_fd = -1; /* gone; the main loop closes it */
 			s->thri_pending = 1;
 		}
 		break;
@@ -193,7 +196,15 @@ void serial_setup(struct serial *s, struct vm *vm, int out_fd, unsigned int irq)
 	pthread_mutex_init(&s->lock, NULL);
 	s->vm = vm;
 	s->out_fd = out_fd;
+	s->client_fd = -1;
 	s->irq = irq;
+}
+
+void serial_attach(struct serial *s, int fd)
+{
+	pthread_mutex_lock(&s->lock);
+	s->client_fd = fd;
+	pthread_mutex_unlock(&s->lock);
 }
 
 void serial_receive(struct serial *s, const uint8_t *data, size_t len)

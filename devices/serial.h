@@ -14,12 +14,13 @@
 
 struct vm;
 
-/* An 8250/16550A UART: transmit goes straight to out_fd. */
+/* An 8250/16550A UART: transmit goes straight to out_fd (and a console client). */
 struct serial {
 	pthread_mutex_t lock;
 	struct vm *vm;
 	unsigned int irq;
 	int out_fd;
+	int client_fd; /* an attached console (non-blocking), or -1 */
 	int irq_level;
 	uint8_t ier, lcr, mcr, scr, fcr, dll, dlm;
 	int thri_pending;
@@ -30,6 +31,8 @@ struct serial {
 
 extern const struct device_ops serial_ops;
 void serial_setup(struct serial *s, struct vm *vm, int out_fd, unsigned int irq);
+/* Copies output to @fd too (-1: detach); bytes it cannot take are dropped. */
+void serial_attach(struct serial *s, int fd);
 /* Console input for the guest, from the main thread. */
 void serial_receive(struct serial *s, const uint8_t *data, size_t len);
 

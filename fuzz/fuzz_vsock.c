@@ -73,8 +73,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	vdev.priv = v;
 	vdev.vm = vm;
 	vdev.irq_fd = vdev.epoll_fd = -1;
-	vdev.driver_features = (uint64_t)(data[0] & 1) << VIRTIO_F_RING_EVENT_IDX |
-			       1ULL << VIRTIO_F_VERSION_1;
+	vdev.driver_features =
+	    (uint64_t)(data[0] & 1) << VIRTIO_F_RING_EVENT_IDX | 1ULL << VIRTIO_F_VERSION_1;
 	vdev.status = VIRTIO_STATUS_DRIVER_OK;
 	setup_queue(&vdev.queues[RXQ], 0x0000, 1u << (data[0] >> 1 & 7), &vm->ram);
 	setup_queue(&vdev.queues[TXQ], 0x4000, 1u << (data[0] >> 4 & 7), &vm->ram);

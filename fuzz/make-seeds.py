@@ -116,3 +116,30 @@ for i, p in enumerate(packets):
     vram[0x7000 + 0x100 * i:0x7000 + 0x100 * i + len(p)] = p
 struct.pack_into("<HHHHH", vram, 0x5000, 0, 3, 0, 1, 2)
 seed("vsock", "three-packets", bytes([1 << 1 | 2 << 4, 16]) + bytes(vram[:0x7300]))
+
+# domain: a domain XML with every device the manager knows.
+seed("domain", "all-devices.xml", b"""<domain type='kvm'>
+  <name>seed</name>
+  <uuid>6f1d2c4e-0000-4000-8000-000000000001</uuid>
+  <memory unit='GiB'>1</memory>
+  <currentMemory unit='MiB'>512</currentMemory>
+  <vcpu placement='static'>2</vcpu>
+  <os><type arch='x86_64' machine='microvm'>hvm</type><kernel>/k</kernel>
+    <initrd>/i</initrd><cmdline>console=ttyS0</cmdline></os>
+  <features><acpi/><apic/></features>
+  <on_poweroff>destroy</on_poweroff><on_reboot>restart</on_reboot><on_crash>destroy</on_crash>
+  <devices>
+    <disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='/d'/>
+      <target dev='vda' bus='virtio'/><readonly/><serial>s1</serial></disk>
+    <disk type='block' device='disk'><driver name='qemu' type='raw'/><source dev='/dev/sdz'/>
+      <target dev='vdb' bus='virtio'/></disk>
+    <interface type='ethernet'><mac address='52:54:00:00:00:01'/><target dev='tap0'/>
+      <model type='virtio'/></interface>
+    <interface type='bridge'><source bridge='br0'/><model type='virtio'/></interface>
+    <serial type='pty'><target port='0'/></serial>
+    <console type='pty'><target type='serial' port='0'/></console>
+    <rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>
+    <vsock model='virtio'><cid auto='no' address='5'/></vsock>
+  </devices>
+</domain>
+""")

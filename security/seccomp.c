@@ -129,6 +129,7 @@ static const int main_syscalls[] = {
 	SCMP_SYS(io_uring_enter),
 	SCMP_SYS(seccomp), /* threads of a restarted VM add theirs */
 	SCMP_SYS(unlink), /* the API socket, on the way out */
+	SCMP_SYS(accept4), /* console socket clients */
 };
 
 static int allow_all(scmp_filter_ctx ctx, const int *calls, size_t n)

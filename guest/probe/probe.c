@@ -8,7 +8,7 @@
  *   probe.mem=MIB         RAM the memory map must account for
  *   probe.initrd=SIZE:HASH  expected initrd length and FNV-1a hash
  *   probe.ring3=N         iterations of the ring-3 loop
- *   probe.exit=test|poweroff|reboot|kbd-reset|triple-fault
+ *   probe.exit=test|poweroff|reboot|kbd-reset|triple-fault|halt
  *   probe.ticks=N         after the checks, N rounds of ring-3 work, each
  *                         printing "PROBE tick I"; Ctrl-Alt-Del on the
  *                         keyboard ends them with a power-off
@@ -615,6 +615,9 @@ static void do_exit(int pass)
 		gas_write((const uint8_t *)fadt_addr + 116, ((const uint8_t *)fadt_addr)[128]);
 	} else if (how && len == 9 && !memcmp(how, "kbd-reset", 9)) {
 		outb(0x64, 0xfe);
+	} else if (how && len == 4 && !memcmp(how, "halt", 4)) {
+		for (;;) /* stay up, idle: for tests that need a running guest */
+			__asm__ volatile("cli; hlt");
 	} else if (how && len == 12 && !memcmp(how, "triple-fault", 12)) {
 		struct {
 			uint16_t limit;

@@ -1,0 +1,802 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The manager: virsh-style commands over libvirt domain XML, with no
+ * daemon. Each domain is a directory under the state directory (its XML,
+ * pid file, control and console sockets, log, and why it last stopped);
+ * each running domain is one kvmini or QEMU process; every command takes
+ * the domain's flock, so concurrent commands serialize.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <linux/sockios.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "manager/backend.h"
+#include "manager/domain.h"
+#include "manager/manager.h"
+#include "util.h"
+
+static char state_dir[400];
+
+static int err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("error: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 1;
+}
+
+long unix_request(const char *path, const char *request, char *out, size_t size, int timeout_ms,
+		  bool (*complete)(const char *reply))
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	uint64_t deadline = now_ns() + (uint64_t)timeout_ms * 1000000;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	size_t len = 0;
+
+	if (strlen(path) >= sizeof(addr.sun_path)) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	memcpy(addr.sun_path, path, strlen(path) + 1);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
+	    write(fd, request, strlen(request)) != (ssize_t)strlen(request)) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	out[0] = 0;
+	while (len < size - 1 && now_ns() < deadline && !(complete && complete(out))) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+
+		if (poll(&pfd, 1, 100) <= 0)
+			continue;
+		n = read(fd, out + len, size - 1 - len);
+		if (n <= 0)
+			break;
+		len += n;
+		out[len] = 0;
+	}
+	close(fd);
+	return len;
+}
+
+static void domain_paths(const char *name, struct domain_paths *p)
+{
+	snprintf(p->dir, sizeof(p->dir), "%s/%s", state_dir, name);
+#define PATH(field, file) snprintf(p->field, sizeof(p->field), "%s/" file, p->dir)
+	PATH(xml, "domain.xml");
+	PATH(pid, "pid");
+	PATH(api, "api.sock");
+	PATH(qmp, "qmp.sock");
+	PATH(console, "console.sock");
+	PATH(log, "log");
+	PATH(reason, "reason");
+	PATH(config, "vm.json");
+	PATH(vsock, "vsock.sock");
+#undef PATH
+}
+
+static int mkdirs(const char *path)
+{
+	char buf[512];
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		mkdir(buf, 0755);
+		*p = '/';
+	}
+	return mkdir(buf, 0755) < 0 && errno != EEXIST ? -1 : 0;
+}
+
+static int read_text(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, size - 1) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	buf[n > 0 ? n : 0] = 0;
+	return n < 0 ? -1 : 0;
+}
+
+static int write_text(const char *path, const char *text)
+{
+	char tmp[700];
+	int fd;
+	bool ok;
+
+	/* Write-then-rename: a crash leaves the old file or the new, never half. */
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	ok = fd >= 0 && write(fd, text, strlen(text)) == (ssize_t)strlen(text) && !fsync(fd);
+	if (fd >= 0)
+		close(fd);
+	return ok && !rename(tmp, path) ? 0 : -1;
+}
+
+/* Loads a defined domain; prints virsh's complaint when there is none. */
+static int load_domain(const char *name, struct domain *d, struct domain_paths *p)
+{
+	char xml[65536], msg[512];
+
+	domain_paths(name, p);
+	if (strchr(name, '/') || read_text(p->xml, xml, sizeof(xml)))
+		return err("failed to get domain '%s'", name);
+	if (domain_parse(xml, strlen(xml), p->xml, d, msg, sizeof(msg)))
+		return err("%s", msg);
+	return 0;
+}
+
+/* The domain's lock, held until the process exits or unlocks. */
+static int lock_domain(const struct domain_paths *p)
+{
+	char path[600];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/lock", p->dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0 || flock(fd, LOCK_EX) < 0)
+		return -1;
+	return fd;
+}
+
+static const struct backend_ops *backend_of(const struct domain *d)
+{
+	return d->backend == BACKEND_QEMU ? &backend_qemu : &backend_kvmini;
+}
+
+/*
+ * The pid of the domain's process, or 0: the pid file may be stale (a
+ * host crash, a reused pid), so the process must be alive and its command
+ * line must name this domain's directory.
+ */
+static pid_t live_pid(const struct domain_paths *p)
+{
+	char buf[32], cmdline[8192], path[64];
+	pid_t pid;
+	int fd;
+	ssize_t n;
+
+	if (read_text(p->pid, buf, sizeof(buf)) || (pid = atoi(buf)) <= 0)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	n = fd >= 0 ? read(fd, cmdline, sizeof(cmdline) - 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return 0;
+	for (ssize_t i = 0; i < n; i++)
+		if (!cmdline[i])
+			cmdline[i] = ' ';
+	cmdline[n] = 0;
+	return strstr(cmdline, p->dir) ? pid : 0;
+}
+
+static const char *reason_of(int exit_code)
+{
+	switch (exit_code) {
+	case 0:
+		return "shutdown";
+	case 8:
+		return "rebooted (on_reboot destroy)";
+	case 10:
+		return "crashed";
+	default:
+		return exit_code > 128 ? "destroyed" : "exited";
+	}
+}
+
+static void wait_gone(pid_t pid, int ms)
+{
+	for (int i = 0; i < ms / 20 && !kill(pid, 0); i++) {
+		waitpid(pid, NULL, WNOHANG);
+		usleep(20000);
+	}
+}
+
+static void stopped(const struct domain *d, const struct domain_paths *p, const char *reason)
+{
+	char why[160];
+
+	snprintf(why, sizeof(why), "%s\n", reason);
+	write_text(p->reason, why);
+	unlink(p->pid);
+	/* Taps the manager made for bridges go with the run. */
+	for (int i = 0; i < d->nnics; i++) {
+		struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI };
+		int fd;
+
+		if (!d->nics[i].bridge || (fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC)) < 0)
+			continue;
+		snprintf(ifr.ifr_name, IFNAMSIZ, "%s", d->nics[i].tap);
+		if (ioctl(fd, TUNSETIFF, &ifr) == 0)
+			ioctl(fd, TUNSETPERSIST, 0);
+		close(fd);
+	}
+}
+
+/*
+ * Where the domain stands. A process whose guest has stopped (kvmini's API
+ * and QEMU's -no-shutdown keep it answering) is reaped here, with the
+ * reason kept; a process that vanished is recorded as crashed.
+ */
+static enum run_state domain_state(const struct domain *d, const struct domain_paths *p,
+				   char *reason, size_t len)
+{
+	struct run_info info = { 0 };
+	pid_t pid = live_pid(p);
+
+	if (!pid) {
+		if (!access(p->pid, F_OK))
+			stopped(d, p, "crashed (the VMM process died)");
+		if (read_text(p->reason, reason, len))
+			snprintf(reason, len, "never started");
+		reason[strcspn(reason, "\n")] = 0;
+		return STATE_SHUTOFF;
+	}
+	if (backend_of(d)->info(d, p, &info)) {
+		snprintf(reason, len, "starting");
+		return STATE_RUNNING;
+	}
+	if (info.state != STATE_EXITED) {
+		snprintf(reason, len, info.state == STATE_PAUSED ? "user" : "booted");
+		return info.state;
+	}
+	snprintf(reason, len, "%s", reason_of(info.exit_code));
+	kill(pid, SIGTERM);
+	wait_gone(pid, 3000);
+	stopped(d, p, reason);
+	return STATE_SHUTOFF;
+}
+
+static const char *state_name(enum run_state s)
+{
+	return s == STATE_RUNNING ? "running" : s == STATE_PAUSED ? "paused" : "shut off";
+}
+
+static int make_bridge_taps(const struct domain *d)
+{
+	for (int i = 0; i < d->nnics; i++) {
+		struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR };
+		int fd, sock, index;
+
+		if (!d->nics[i].bridge)
+			continue;
+		fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+		snprintf(ifr.ifr_name, IFNAMSIZ, "%s", d->nics[i].tap);
+		if (fd < 0 || ioctl(fd, TUNSETIFF, &ifr) < 0 || ioctl(fd, TUNSETPERSIST, 1) < 0) {
+			if (fd >= 0)
+				close(fd);
+			return err("interface %s: cannot create the tap: %s", d->nics[i].tap,
+				   strerror(errno));
+		}
+		close(fd);
+		sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		ioctl(sock, SIOCGIFINDEX, &ifr);
+		index = ifr.ifr_ifindex;
+		ioctl(sock, SIOCGIFFLAGS, &ifr);
+		ifr.ifr_flags |= IFF_UP;
+		ioctl(sock, SIOCSIFFLAGS, &ifr);
+		snprintf(ifr.ifr_name, IFNAMSIZ, "%s", d->nics[i].source_bridge);
+		ifr.ifr_ifindex = index;
+		if (ioctl(sock, SIOCBRADDIF, &ifr) < 0) {
+			close(sock);
+			return err("interface %s: cannot add it to bridge %s: %s", d->nics[i].tap,
+				   d->nics[i].source_bridge, strerror(errno));
+		}
+		close(sock);
+	}
+	return 0;
+}
+
+static void print_log_tail(const char *path)
+{
+	char buf[4096];
+
+	if (!read_text(path, buf, sizeof(buf)) && buf[0])
+		fprintf(stderr, "%s", strlen(buf) > 1500 ? buf + strlen(buf) - 1500 : buf);
+}
+
+/* Spawns the engine detached (its own session), as a grandchild: no zombie. */
+static int spawn(const struct domain *d, const struct domain_paths *p)
+{
+	char *argv[256];
+	int n = backend_of(d)->argv(d, p, argv, 256), status;
+	pid_t child;
+
+	if (n < 0)
+		return err("domain '%s': cannot build the %s command line", d->name,
+			   backend_of(d)->name);
+	unlink(p->reason);
+	child = fork();
+	if (child == 0) {
+		pid_t grandchild = fork();
+		char pid[16];
+		int log;
+
+		if (grandchild > 0) {
+			snprintf(pid, sizeof(pid), "%d\n", grandchild);
+			_exit(write_text(p->pid, pid) ? 1 : 0);
+		}
+		if (grandchild < 0)
+			_exit(1);
+		setsid();
+		log = open(p->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		dup2(open("/dev/null", O_RDONLY), STDIN_FILENO);
+		dup2(log, STDOUT_FILENO);
+		dup2(log, STDERR_FILENO);
+		execvp(argv[0], argv);
+		fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	if (child < 0 || waitpid(child, &status, 0) < 0 || !WIFEXITED(status) ||
+	    WEXITSTATUS(status))
+		return err("domain '%s': cannot start its process", d->name);
+	return 0;
+}
+
+static int cmd_start(const char *name, bool console);
+static int cmd_console(const char *name);
+
+static int cmd_define(const char *file)
+{
+	char xml[65536], msg[512], old_xml[65536];
+	struct domain d, old;
+	struct domain_paths p;
+	char *out;
+	int fd = open(file, O_RDONLY | O_CLOEXEC), lock;
+	ssize_t n = fd >= 0 ? read(fd, xml, sizeof(xml) - 1) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	if (n < 0)
+		return err("failed to open %s: %s", file, strerror(errno));
+	if (n == sizeof(xml) - 1)
+		return err("%s: larger than 64 KiB", file);
+	xml[n] = 0;
+	if (domain_parse(xml, n, file, &d, msg, sizeof(msg)))
+		return err("%s", msg);
+	domain_paths(d.name, &p);
+	if (mkdirs(p.dir))
+		return err("cannot create %s: %s", p.dir, strerror(errno));
+	lock = lock_domain(&p);
+	/* Redefining keeps the UUID unless the XML names one. */
+	if (!strstr(xml, "<uuid>") && !read_text(p.xml, old_xml, sizeof(old_xml)) &&
+	    !domain_parse(old_xml, strlen(old_xml), p.xml, &old, msg, sizeof(msg)))
+		strcpy(d.uuid, old.uuid);
+	out = domain_format(&d);
+	if (!out || write_text(p.xml, out)) {
+		free(out);
+		close(lock);
+		return err("cannot write %s", p.xml);
+	}
+	free(out);
+	close(lock);
+	printf("Domain '%s' defined from %s\n", d.name, file);
+	return 0;
+}
+
+static int cmd_undefine(const char *name)
+{
+	struct domain d;
+	struct domain_paths p;
+	char reason[128], path[800];
+	DIR *dir;
+	struct dirent *e;
+	int lock;
+
+	if (load_domain(name, &d, &p))
+		return 1;
+	lock = lock_domain(&p);
+	if (domain_state(&d, &p, reason, sizeof(reason)) != STATE_SHUTOFF) {
+		close(lock);
+		return err("domain '%s' is active: destroy or shut it down first", name);
+	}
+	dir = opendir(p.dir);
+	while (dir && (e = readdir(dir))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", p.dir, e->d_name);
+		unlink(path);
+	}
+	if (dir)
+		closedir(dir);
+	rmdir(p.dir);
+	close(lock);
+	printf("Domain '%s' has been undefined\n", name);
+	return 0;
+}
+
+static int cmd_start(const char *name, bool console)
+{
+	struct domain d;
+	struct domain_paths p;
+	char reason[128];
+	enum run_state s;
+	int lock;
+
+	if (load_domain(name, &d, &p))
+		return 1;
+	lock = lock_domain(&p);
+	if (domain_state(&d, &p, reason, sizeof(reason)) != STATE_SHUTOFF) {
+		close(lock);
+		return err("Requested operation is not valid: domain '%s' is already active", name);
+	}
+	if (make_bridge_taps(&d) || spawn(&d, &p)) {
+		close(lock);
+		return 1;
+	}
+	/* Started means its control socket answers, or it failed trying. */
+	for (int i = 0; i < 250; i++) {
+		struct run_info info;
+		char pid[16];
+
+		/* Before its exec the child is still "kvmini start": judge by pid. */
+		if (read_text(p.pid, pid, sizeof(pid)) || kill(atoi(pid), 0))
+			break;
+		if (!backend_of(&d)->info(&d, &p, &info))
+			break;
+		usleep(20000);
+	}
+	s = domain_state(&d, &p, reason, sizeof(reason));
+	close(lock);
+	if (s == STATE_SHUTOFF) {
+		print_log_tail(p.log);
+		return err("failed to start domain '%s' (%s); its log is %s", name, reason, p.log);
+	}
+	printf("Domain '%s' started\n", name);
+	return console ? cmd_console(name) : 0;
+}
+
+static int cmd_stop(const char *name, const char *how, int timeout_s)
+{
+	struct domain d;
+	struct domain_paths p;
+	char reason[128];
+	pid_t pid;
+	int lock;
+	bool force = !strcmp(how, "destroy");
+
+	if (load_domain(name, &d, &p))
+		return 1;
+	lock = lock_domain(&p);
+	if (domain_state(&d, &p, reason, sizeof(reason)) == STATE_SHUTOFF) {
+		close(lock);
+		return err("Requested operation is not valid: domain '%s' is not running", name);
+	}
+	pid = live_pid(&p);
+	if (force) {
+		kill(pid, SIGTERM);
+		wait_gone(pid, 5000);
+		if (!kill(pid, 0)) {
+			kill(pid, SIGKILL);
+			wait_gone(pid, 2000);
+		}
+		stopped(&d, &p, "destroyed");
+		close(lock);
+		printf("Domain '%s' destroyed\n", name);
+		return 0;
+	}
+	if (backend_of(&d)->request_shutdown(&p, !strcmp(how, "reboot"))) {
+		close(lock);
+		return err("domain '%s' did not take the %s request", name, how);
+	}
+	if (!strcmp(how, "reboot")) {
+		close(lock);
+		printf("Domain '%s' is being rebooted\n", name);
+		return 0;
+	}
+	for (int i = 0; i < timeout_s * 10; i++) {
+		if (domain_state(&d, &p, reason, sizeof(reason)) == STATE_SHUTOFF) {
+			close(lock);
+			printf("Domain '%s' is being shutdown\n", name);
+			return 0;
+		}
+		usleep(100000);
+	}
+	close(lock);
+	return err("domain '%s' did not shut down within %d s (destroy forces it)", name,
+		   timeout_s);
+}
+
+static int cmd_pause(const char *name, bool pause)
+{
+	struct domain d;
+	struct domain_paths p;
+	char reason[128];
+	enum run_state s;
+	int lock, ret;
+
+	if (load_domain(name, &d, &p))
+		return 1;
+	lock = lock_domain(&p);
+	s = domain_state(&d, &p, reason, sizeof(reason));
+	if (s == STATE_SHUTOFF || (s == STATE_PAUSED) == pause) {
+		close(lock);
+		return err("Requested operation is not valid: domain '%s' is %s", name,
+			   state_name(s));
+	}
+	ret = backend_of(&d)->pause(&p, pause);
+	close(lock);
+	if (ret)
+		return err("domain '%s' did not %s", name, pause ? "pause" : "resume");
+	printf("Domain '%s' %s\n", name, pause ? "suspended" : "resumed");
+	return 0;
+}
+
+static int compare_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int cmd_list(bool all, bool as_json)
+{
+	DIR *dir = opendir(state_dir);
+	char *names[1024];
+	int n = 0;
+	struct dirent *e;
+	json_t *list = json_array();
+
+	while (dir && (e = readdir(dir)) && n < 1024)
+		if (e->d_name[0] != '.')
+			names[n++] = strdup(e->d_name);
+	if (dir)
+		closedir(dir);
+	qsort(names, n, sizeof(names[0]), compare_names);
+	if (!as_json)
+		printf(" %-7s %-24s %s\n--------------------------------------------------\n", "Id",
+		       "Name", "State");
+	for (int i = 0; i < n; i++) {
+		struct domain d;
+		struct domain_paths p;
+		char reason[128], id[16], msg[512], xml[65536];
+		enum run_state s;
+		int lock;
+
+		domain_paths(names[i], &p);
+		if (read_text(p.xml, xml, sizeof(xml)) ||
+		    domain_parse(xml, strlen(xml), p.xml, &d, msg, sizeof(msg)))
+			continue;
+		lock = lock_domain(&p);
+		s = domain_state(&d, &p, reason, sizeof(reason));
+		close(lock);
+		if (s == STATE_SHUTOFF && !all)
+			continue;
+		snprintf(id, sizeof(id), "%d", live_pid(&p));
+		if (as_json)
+			json_array_append_new(
+			    list, json_pack("{s:s,s:s,s:s,s:s,s:s,s:i}", "name", d.name, "uuid",
+					    d.uuid, "state", state_name(s), "reason", reason,
+					    "backend", backend_of(&d)->name, "pid", live_pid(&p)));
+		else
+			printf(" %-7s %-24s %s%s%s%s\n", s == STATE_SHUTOFF ? "-" : id, d.name,
+			       state_name(s), s == STATE_SHUTOFF ? " (" : "",
+			       s == STATE_SHUTOFF ? reason : "", s == STATE_SHUTOFF ? ")" : "");
+	}
+	if (as_json) {
+		char *text = json_dumps(list, JSON_INDENT(2));
+
+		puts(text);
+		free(text);
+	}
+	json_decref(list);
+	for (int i = 0; i < n; i++)
+		free(names[i]);
+	return 0;
+}
+
+static int cmd_dominfo(const char *name)
+{
+	struct domain d;
+	struct domain_paths p;
+	char reason[128], id[16];
+	enum run_state s;
+	int lock;
+
+	if (load_domain(name, &d, &p))
+		return 1;
+	lock = lock_domain(&p);
+	s = domain_state(&d, &p, reason, sizeof(reason));
+	close(lock);
+	snprintf(id, sizeof(id), "%d", live_pid(&p));
+	printf("Id:             %s\n", s == STATE_SHUTOFF ? "-" : id);
+	printf("Name:           %s\nUUID:           %s\nOS Type:        hvm\n"
+	       "State:          %s\nReason:         %s\nCPU(s):         %u\n"
+	       "Max memory:     %llu KiB\nUsed memory:    %llu KiB\nPersistent:     yes\n"
+	       "Autostart:      disable\nBackend:        %s%s\nLog:            %s\n",
+	       d.name, d.uuid, state_name(s), reason, d.vcpus, (unsigned long long)d.memory_kib,
+	       (unsigned long long)d.current_memory_kib, backend_of(&d)->name,
+	       d.backend == BACKEND_QEMU ? " (TCG)" : "", p.log);
+	return 0;
+}
+
+static int cmd_dumpxml(const char *name)
+{
+	struct domain d;
+	struct domain_paths p;
+	char *xml;
+
+	if (load_domain(name, &d, &p))
+		return 1;
+	xml = domain_format(&d);
+	fputs(xml, stdout);
+	free(xml);
+	return 0;
+}
+
+/* Relays the terminal and the console socket until Ctrl-] or the VM goes. */
+static int cmd_console(const char *name)
+{
+	struct domain d;
+	struct domain_paths p;
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	struct termios saved, raw;
+	bool tty = isatty(STDIN_FILENO);
+	int fd;
+
+	if (load_domain(name, &d, &p))
+		return 1;
+	if (strlen(p.console) >= sizeof(addr.sun_path))
+		return err("%s: path too long for a socket", p.console);
+	memcpy(addr.sun_path, p.console, strlen(p.console) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return err("domain '%s' has no console to attach to (is it running?)", name);
+	}
+	fprintf(stderr, "Connected to domain '%s'\nEscape character is ^] (Ctrl + ])\n", name);
+	if (tty) {
+		tcgetattr(STDIN_FILENO, &saved);
+		raw = saved;
+		cfmakeraw(&raw);
+		tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+	}
+	for (;;) {
+		struct pollfd fds[2] = { { .fd = STDIN_FILENO, .events = POLLIN },
+					 { .fd = fd, .events = POLLIN } };
+		char buf[4096];
+		ssize_t n;
+
+		if (poll(fds, 2, -1) < 0 && errno != EINTR)
+			break;
+		if (fds[1].revents) {
+			n = read(fd, buf, sizeof(buf));
+			if (n <= 0 || write(STDOUT_FILENO, buf, n) != n)
+				break;
+		}
+		if (fds[0].revents) {
+			char *esc;
+
+			n = read(STDIN_FILENO, buf, sizeof(buf));
+			if (n <= 0)
+				break;
+			esc = memchr(buf, 0x1d, n);
+			if (esc)
+				n = esc - buf;
+			if (n && write(fd, buf, n) != n)
+				break;
+			if (esc)
+				break;
+		}
+	}
+	if (tty)
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+	close(fd);
+	fputc('\n', stderr);
+	return 0;
+}
+
+static const char *const commands[] = { "define",  "undefine", "start",	 "shutdown",
+					"destroy", "reboot",   "suspend", "resume",
+					"list",	   "dominfo",  "dumpxml", "console", NULL };
+
+bool manager_command(const char *cmd)
+{
+	for (int i = 0; commands[i]; i++)
+		if (!strcmp(cmd, commands[i]))
+			return true;
+	return !strcmp(cmd, "--state-dir");
+}
+
+static void default_state_dir(void)
+{
+	const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+
+	if (geteuid() == 0)
+		snprintf(state_dir, sizeof(state_dir), "/var/lib/kvmini");
+	else if (xdg && *xdg)
+		snprintf(state_dir, sizeof(state_dir), "%s/kvmini", xdg);
+	else
+		snprintf(state_dir, sizeof(state_dir), "%s/.local/state/kvmini",
+			 home ? home : "/tmp");
+}
+
+int manager_main(int argc, char **argv)
+{
+	const char *cmd, *arg = NULL;
+	bool all = false, as_json = false, console = false;
+	int timeout_s = 60;
+
+	default_state_dir();
+	if (argc >= 2 && !strcmp(argv[0], "--state-dir")) {
+		snprintf(state_dir, sizeof(state_dir), "%s", argv[1]);
+		argc -= 2;
+		argv += 2;
+	}
+	if (argc < 1)
+		return err("a command is needed (see kvmini --help)");
+	cmd = argv[0];
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--all"))
+			all = true;
+		else if (!strcmp(argv[i], "--json"))
+			as_json = true;
+		else if (!strcmp(argv[i], "--console"))
+			console = true;
+		else if (!strcmp(argv[i], "--timeout") && i + 1 < argc)
+			timeout_s = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--state-dir") && i + 1 < argc)
+			snprintf(state_dir, sizeof(state_dir), "%s", argv[++i]);
+		else if (argv[i][0] == '-' || arg)
+			return err("%s: unexpected argument '%s'", cmd, argv[i]);
+		else
+			arg = argv[i];
+	}
+	if (mkdirs(state_dir))
+		return err("cannot create the state directory %s: %s", state_dir, strerror(errno));
+	signal(SIGPIPE, SIG_IGN);
+	if (!strcmp(cmd, "list"))
+		return cmd_list(all, as_json);
+	if (!arg)
+		return err("%s: which domain? (kvmini %s %s)", cmd, cmd,
+			   !strcmp(cmd, "define") ? "FILE.xml" : "NAME");
+	if (!strcmp(cmd, "define"))
+		return cmd_define(arg);
+	if (!strcmp(cmd, "undefine"))
+		return cmd_undefine(arg);
+	if (!strcmp(cmd, "start"))
+		return cmd_start(arg, console);
+	if (!strcmp(cmd, "shutdown") || !strcmp(cmd, "destroy") || !strcmp(cmd, "reboot"))
+		return cmd_stop(arg, cmd, timeout_s);
+	if (!strcmp(cmd, "suspend") || !strcmp(cmd, "resume"))
+		return cmd_pause(arg, !strcmp(cmd, "suspend"));
+	if (!strcmp(cmd, "dominfo"))
+		return cmd_dominfo(arg);
+	if (!strcmp(cmd, "dumpxml"))
+		return cmd_dumpxml(arg);
+	if (!strcmp(cmd, "console"))
+		return cmd_console(arg);
+	return err("unknown command '%s'", cmd);
+}
