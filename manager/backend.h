@@ -14,7 +14,12 @@ struct domain_paths {
 	    config[600], vsock[600];
 };
 
-enum run_state { STATE_SHUTOFF, STATE_RUNNING, STATE_PAUSED, STATE_EXITED };
+enum run_state {
+	STATE_SHUTOFF,
+	STATE_RUNNING,
+	STATE_PAUSED,
+	STATE_EXITED
+};
 
 struct run_info {
 	enum run_state state;

@@ -15,10 +15,11 @@ static int write_config(const struct domain *d, const struct domain_paths *p)
 	snprintf(cmdline, sizeof(cmdline), "%s%s", d->cmdline, d->acpi ? "" : " acpi=off");
 	for (int i = 0; i < d->ndisks; i++)
 		json_array_append_new(
-		    drives, json_pack("{s:s,s:s,s:b,s:b}", "drive_id",
-				      d->disks[i].serial[0] ? d->disks[i].serial : d->disks[i].target,
-				      "path_on_host", d->disks[i].path, "is_root_device", 0,
-				      "is_read_only", d->disks[i].readonly));
+		    drives,
+		    json_pack("{s:s,s:s,s:b,s:b}", "drive_id",
+			      d->disks[i].serial[0] ? d->disks[i].serial : d->disks[i].target,
+			      "path_on_host", d->disks[i].path, "is_root_device", 0, "is_read_only",
+			      d->disks[i].readonly));
 	for (int i = 0; i < d->nnics; i++) {
 		char id[8], mac[18];
 		json_t *nic;
@@ -28,8 +29,8 @@ static int write_config(const struct domain *d, const struct domain_paths *p)
 		if (d->nics[i].has_mac) {
 			const uint8_t *m = d->nics[i].mac;
 
-			snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2],
-				 m[3], m[4], m[5]);
+			snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1],
+				 m[2], m[3], m[4], m[5]);
 			json_object_set_new(nic, "guest_mac", json_string(mac));
 		}
 		json_array_append_new(nics, nic);
@@ -44,9 +45,9 @@ static int write_config(const struct domain *d, const struct domain_paths *p)
 	if (d->rng)
 		json_object_set_new(doc, "entropy", json_object());
 	if (d->vsock_cid)
-		json_object_set_new(doc, "vsock",
-				    json_pack("{s:i,s:s}", "guest_cid", d->vsock_cid, "uds_path",
-					      p->vsock));
+		json_object_set_new(
+		    doc, "vsock",
+		    json_pack("{s:i,s:s}", "guest_cid", d->vsock_cid, "uds_path", p->vsock));
 	ret = json_dump_file(doc, p->config, JSON_INDENT(2));
 	json_decref(doc);
 	if (ret)
@@ -102,10 +103,10 @@ static int kvmini_info(const struct domain *d, const struct domain_paths *p, str
 		return -1;
 	j = json_loads(body + 4, 0, NULL);
 	state = json_string_value(json_object_get(j, "state"));
-	info->state = !state			  ? STATE_RUNNING
-		      : !strcmp(state, "Paused")  ? STATE_PAUSED
-		      : !strcmp(state, "Exited")  ? STATE_EXITED
-						  : STATE_RUNNING;
+	info->state = !state			 ? STATE_RUNNING
+		      : !strcmp(state, "Paused") ? STATE_PAUSED
+		      : !strcmp(state, "Exited") ? STATE_EXITED
+						 : STATE_RUNNING;
 	info->exit_code = json_integer_value(json_object_get(j, "exit_code"));
 	json_decref(j);
 	return 0;
@@ -115,8 +116,9 @@ static int kvmini_pause(const struct domain_paths *p, bool pause)
 {
 	char resp[1024];
 
-	return api_call(p, "PATCH", "/vm", pause ? "{\"state\": \"Paused\"}" : "{\"state\": \"Resumed\"}",
-			resp, sizeof(resp));
+	return api_call(p, "PATCH", "/vm",
+			pause ? "{\"state\": \"Paused\"}" : "{\"state\": \"Resumed\"}", resp,
+			sizeof(resp));
 }
 
 /* Ctrl-Alt-Del: the guest's init decides; with on_reboot=restart a reboot comes back. */

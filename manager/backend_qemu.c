@@ -19,14 +19,14 @@ static int qemu_argv(const struct domain *d, const struct domain_paths *p, char 
 	char *w = buf;
 	int n = 0;
 
-#define ARG(...)                                                                \
-	do {                                                                    \
-		if (n >= max - 1 || w >= buf + sizeof(buf) - 1)                 \
-			return -1;                                              \
-		argv[n++] = w;                                                  \
-		w += snprintf(w, buf + sizeof(buf) - w, __VA_ARGS__) + 1;       \
-		if (w > buf + sizeof(buf))                                      \
-			return -1;                                              \
+#define ARG(...)                                                          \
+	do {                                                              \
+		if (n >= max - 1 || w >= buf + sizeof(buf) - 1)           \
+			return -1;                                        \
+		argv[n++] = w;                                            \
+		w += snprintf(w, buf + sizeof(buf) - w, __VA_ARGS__) + 1; \
+		if (w > buf + sizeof(buf))                                \
+			return -1;                                        \
 	} while (0)
 
 	ARG("qemu-system-x86_64");
@@ -60,8 +60,7 @@ static int qemu_argv(const struct domain *d, const struct domain_paths *p, char 
 	ARG("-append");
 	ARG("%s%s", d->cmdline, d->acpi || !microvm ? "" : " acpi=off");
 	ARG("-chardev");
-	ARG("socket,id=con,path=%s,server=on,wait=off,logfile=%s,logappend=on", p->console,
-	    p->log);
+	ARG("socket,id=con,path=%s,server=on,wait=off,logfile=%s,logappend=on", p->console, p->log);
 	ARG("-serial");
 	ARG("chardev:con");
 	ARG("-qmp");
@@ -71,8 +70,8 @@ static int qemu_argv(const struct domain *d, const struct domain_paths *p, char 
 		ARG("file=%s,format=raw,if=none,id=disk%d%s", d->disks[i].path, i,
 		    d->disks[i].readonly ? ",readonly=on" : "");
 		ARG("-device");
-		ARG("virtio-blk-%s,drive=disk%d%s%s", dev, i, d->disks[i].serial[0] ? ",serial=" : "",
-		    d->disks[i].serial);
+		ARG("virtio-blk-%s,drive=disk%d%s%s", dev, i,
+		    d->disks[i].serial[0] ? ",serial=" : "", d->disks[i].serial);
 	}
 	for (int i = 0; i < d->nnics; i++) {
 		const uint8_t *m = d->nics[i].mac;

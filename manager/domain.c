@@ -22,7 +22,8 @@ struct parse {
 	const char *file;
 };
 
-static int fail(struct parse *p, xmlNode *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(struct parse *p, xmlNode *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static int fail(struct parse *p, xmlNode *n, const char *fmt, ...)
 {
@@ -92,9 +93,9 @@ static int parse_memory(struct parse *p, xmlNode *n, uint64_t *kib)
 	static const struct {
 		const char *unit;
 		uint64_t bytes;
-	} units[] = { { "b", 1 },	   { "bytes", 1 },	 { "KB", 1000 },
-		      { "k", 1024 },	   { "KiB", 1024 },	 { "MB", 1000000 },
-		      { "M", 1 << 20 },	   { "MiB", 1 << 20 },	 { "GB", 1000000000 },
+	} units[] = { { "b", 1 },	   { "bytes", 1 },	  { "KB", 1000 },
+		      { "k", 1024 },	   { "KiB", 1024 },	  { "MB", 1000000 },
+		      { "M", 1 << 20 },	   { "MiB", 1 << 20 },	  { "GB", 1000000000 },
 		      { "G", 1ULL << 30 }, { "GiB", 1ULL << 30 }, { "TB", 1000000000000ULL },
 		      { "T", 1ULL << 40 }, { "TiB", 1ULL << 40 } };
 	char *unit = attr(n, "unit"), text[32], *end;
@@ -175,8 +176,9 @@ static int parse_disk(struct parse *p, xmlNode *disk, struct domain *d)
 			continue;
 		if (is(n, "driver")) {
 			if (!attr_is(n, "type", "raw"))
-				return fail(p, n, "disk driver type must be raw (qcow2 is not "
-						  "supported yet)");
+				return fail(p, n,
+					    "disk driver type must be raw (qcow2 is not "
+					    "supported yet)");
 		} else if (is(n, "source")) {
 			if (copy_attr(p, n, k->block ? "dev" : "file", k->path, sizeof(k->path),
 				      true))
@@ -231,7 +233,8 @@ static int parse_interface(struct parse *p, xmlNode *iface, struct domain *d)
 			    sscanf(mac, "%2x:%2x:%2x:%2x:%2x:%2x", &m[0], &m[1], &m[2], &m[3],
 				   &m[4], &m[5]) != 6 ||
 			    (m[0] & 1))
-				return fail(p, n, "<mac address> must be a unicast aa:bb:cc:dd:ee:ff");
+				return fail(p, n,
+					    "<mac address> must be a unicast aa:bb:cc:dd:ee:ff");
 			for (int i = 0; i < 6; i++)
 				nic->mac[i] = m[i];
 			nic->has_mac = true;
@@ -272,8 +275,9 @@ static int parse_devices(struct parse *p, xmlNode *devices, struct domain *d)
 			while (b && !is(b, "backend"))
 				b = b->next;
 			if (!attr_is(n, "model", "virtio") || !b || !attr_is(b, "model", "random"))
-				return fail(p, n, "<rng> must be model='virtio' with a random "
-						  "backend");
+				return fail(p, n,
+					    "<rng> must be model='virtio' with a random "
+					    "backend");
 			d->rng = true;
 		} else if (is(n, "vsock")) {
 			xmlNode *c = n->children;
@@ -288,8 +292,9 @@ static int parse_devices(struct parse *p, xmlNode *devices, struct domain *d)
 				return fail(p, n, "<vsock><cid address> must be 3 or more");
 		} else if (is(n, "memballoon")) {
 			if (!attr_is(n, "model", "none"))
-				return fail(p, n, "<memballoon> is not supported yet (use "
-						  "model='none')");
+				return fail(p, n,
+					    "<memballoon> is not supported yet (use "
+					    "model='none')");
 		} else if (!is(n, "emulator") && !is(n, "controller") && !is(n, "input")) {
 			return fail(p, n, "<devices><%s> is not supported", n->name);
 		}
@@ -329,9 +334,10 @@ static int parse_domain(struct parse *p, xmlNode *root, struct domain *d)
 	static const char *const poweroff[] = { "destroy", NULL };
 	static const char *const reboot[] = { "restart", "destroy", NULL };
 	static const char *const crash[] = { "destroy", "preserve", NULL };
-	static const char *const described[] = { "title",	 "description", "metadata", "clock",
-						 "pm",		 "resource",	"seclabel", "cpu",
-						 "on_lockfailure", NULL };
+	static const char *const described[] = { "title",    "description", "metadata",
+						 "clock",    "pm",	    "resource",
+						 "seclabel", "cpu",	    "on_lockfailure",
+						 NULL };
 	char *type = attr(root, "type");
 	bool known;
 
@@ -359,8 +365,9 @@ static int parse_domain(struct parse *p, xmlNode *root, struct domain *d)
 					    "0123456789-_.",
 					    *c) ||
 				    d->name[0] == '.')
-					ret = fail(p, n, "<name> may hold letters, digits, '-', '_' "
-							 "and '.' only");
+					ret = fail(p, n,
+						   "<name> may hold letters, digits, '-', '_' "
+						   "and '.' only");
 		} else if (is(n, "uuid")) {
 			ret = copy_text(p, n, d->uuid, sizeof(d->uuid));
 		} else if (is(n, "memory")) {
@@ -386,8 +393,8 @@ static int parse_domain(struct parse *p, xmlNode *root, struct domain *d)
 						    f->name);
 			}
 		} else if (is(n, "on_poweroff")) {
-			ret = parse_lifecycle(p, n, d->on_poweroff, sizeof(d->on_poweroff),
-					      poweroff);
+			ret =
+			    parse_lifecycle(p, n, d->on_poweroff, sizeof(d->on_poweroff), poweroff);
 		} else if (is(n, "on_reboot")) {
 			ret = parse_lifecycle(p, n, d->on_reboot, sizeof(d->on_reboot), reboot);
 		} else if (is(n, "on_crash")) {

@@ -10,7 +10,10 @@
 #define DOMAIN_MAX_DISKS 8
 #define DOMAIN_MAX_NICS 4
 
-enum domain_backend { BACKEND_KVMINI, BACKEND_QEMU };
+enum domain_backend {
+	BACKEND_KVMINI,
+	BACKEND_QEMU
+};
 
 struct domain_disk {
 	char path[DOMAIN_PATH_MAX];
@@ -52,8 +55,8 @@ struct domain {
  * Parses a domain XML document. Returns 0, or -1 with @err naming the
  * problem and, where it has one, its line.
  */
-int domain_parse(const char *xml, size_t len, const char *filename, struct domain *d,
-		 char *err, size_t errlen);
+int domain_parse(const char *xml, size_t len, const char *filename, struct domain *d, char *err,
+		 size_t errlen);
 /* The domain as libvirt-valid XML (malloc'd), as dumpxml prints it. */
 char *domain_format(const struct domain *d);
 

@@ -718,9 +718,9 @@ static int cmd_console(const char *name)
 	return 0;
 }
 
-static const char *const commands[] = { "define",  "undefine", "start",	 "shutdown",
-					"destroy", "reboot",   "suspend", "resume",
-					"list",	   "dominfo",  "dumpxml", "console", NULL };
+static const char *const commands[] = { "define",  "undefine", "start",	 "shutdown", "destroy",
+					"reboot",  "suspend",  "resume", "list",     "dominfo",
+					"dumpxml", "console",  NULL };
 
 bool manager_command(const char *cmd)
 {
