@@ -417,12 +417,13 @@ static void route(struct api *api, const struct http_request *req, json_t *body,
 		}
 	for (size_t i = 0; i < ARRAY_SIZE(routes) && !r; i++) {
 		size_t n = strlen(routes[i].path);
+		bool takes_id = n > 1 && routes[i].path[n - 1] == '/';
 
-		if (routes[i].path[n - 1] == '/' && n > 1 && !strncmp(path, routes[i].path, n) &&
-		    path[n] && !strchr(path + n, '/')) {
+		if (takes_id && !strncmp(path, routes[i].path, n) && path[n] &&
+		    !strchr(path + n, '/')) {
 			r = &routes[i];
 			id = path + n;
-		} else if (!strcmp(path, routes[i].path)) {
+		} else if (!takes_id && !strcmp(path, routes[i].path)) {
 			r = &routes[i];
 		}
 	}

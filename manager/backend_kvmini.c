@@ -21,7 +21,7 @@ static int write_config(const struct domain *d, const struct domain_paths *p)
 			      "path_on_host", d->disks[i].path, "is_root_device", 0, "is_read_only",
 			      d->disks[i].readonly));
 	for (int i = 0; i < d->nnics; i++) {
-		char id[8], mac[18];
+		char id[16], mac[18];
 		json_t *nic;
 
 		snprintf(id, sizeof(id), "net%d", i);

@@ -89,6 +89,8 @@ st, body = request("PUT", "/machine-config", {"vcpu_count": 1000, "mem_size_mib"
 check("out-of-range value -> 400", st == 400 and "vcpu_count" in fault(body), f"{st} {body}")
 st, body = request("PUT", "/drives/a", {"drive_id": "b", "path_on_host": "/x", "is_root_device": False})
 check("path id must match body id", st == 400, f"{st} {body}")
+st, body = request("PUT", "/drives/", {"drive_id": "", "path_on_host": "/x", "is_root_device": False})
+check("a drive path without an id -> 400 (fuzzer-found crash)", st == 400, f"{st} {body}")
 st, body = request("PUT", "/balloon", {"amount_mib": 1})
 check("later-wave endpoint says not supported", st == 400 and "not supported yet" in fault(body), f"{st}")
 st, body = request("DELETE", "/machine-config")
