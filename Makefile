@@ -4,8 +4,10 @@ CC ?= gcc
 BUILD ?= build
 CFLAGS ?= -O2 -g
 WARNINGS = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
-KVMINI_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARNINGS) -I. $(shell pkg-config --cflags libxml-2.0) $(CFLAGS) $(EXTRA_CFLAGS)
-LDLIBS = -luring -lseccomp -ljansson $(shell pkg-config --libs libxml-2.0) -lpthread
+KVMINI_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARNINGS) -I. $(XML_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS)
+LDLIBS = -luring -lseccomp -ljansson -lpthread
+XML_CFLAGS = $(shell pkg-config --cflags libxml-2.0)
+XML_LIBS = $(shell pkg-config --libs libxml-2.0)
 
 CORE_SRCS = util.c memory.c console.c cli.c vm.c vcpu.c \
 	kvm/kvm.c \
@@ -14,9 +16,12 @@ CORE_SRCS = util.c memory.c console.c cli.c vm.c vcpu.c \
 	devices/debug_exit.c devices/boot_marker.c \
 	virtio/queue.c virtio/mmio.c virtio/blk.c virtio/rng.c virtio/net.c virtio/vsock.c \
 	security/seccomp.c security/jail.c \
-	api/http.c api/server.c api/config.c api/api.c \
-	manager/manager.c manager/domain.c manager/backend_kvmini.c manager/backend_qemu.c
+	api/http.c api/server.c api/config.c api/api.c manager/dispatch.c
 SRCS = main.c $(CORE_SRCS)
+# The manager is its own binary: the VMM does not load libxml2.
+MANAGER_SRCS = manager/main.c manager/manager.c manager/domain.c manager/backend_kvmini.c \
+	manager/backend_qemu.c manager/dispatch.c util.c
+MANAGER_OBJS = $(MANAGER_SRCS:%.c=$(BUILD)/%.o)
 OBJS = $(SRCS:%.c=$(BUILD)/%.o)
 CORE_OBJS = $(CORE_SRCS:%.c=$(BUILD)/%.o)
 
@@ -33,13 +38,19 @@ PROBES = $(PROBE_DIR)/probe.elf $(PROBE_DIR)/probe.bzImage
 .PHONY: all check unit asan probes guest guest-test-kit demo clean format format-check bench \
 	fuzz fuzzers soak
 
-all: kvmini
+all: kvmini kvmini-manager
 
 kvmini: $(BUILD)/kvmini
 	cp $< $@
 
+kvmini-manager: $(BUILD)/kvmini-manager
+	cp $< $@
+
 $(BUILD)/kvmini: $(OBJS)
 	$(CC) $(KVMINI_CFLAGS) -o $@ $^ $(LDLIBS) $(LDFLAGS)
+
+$(BUILD)/kvmini-manager: $(MANAGER_OBJS)
+	$(CC) $(KVMINI_CFLAGS) -o $@ $^ -ljansson $(XML_LIBS) $(LDFLAGS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -76,13 +87,13 @@ $(BUILD)/testhooks/kvmini: $(SRCS) $(wildcard *.h */*.h */*/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(KVMINI_CFLAGS) -DKVMINI_TEST_HOOKS -o $@ $(SRCS) $(LDLIBS) $(LDFLAGS)
 
-check: kvmini $(UNIT_BIN) $(PROBES) $(BUILD)/testhooks/kvmini fuzzers guest-test-kit
+check: kvmini kvmini-manager $(UNIT_BIN) $(PROBES) $(BUILD)/testhooks/kvmini fuzzers guest-test-kit
 	KVMINI=./kvmini KVMINI_TESTHOOKS=$(BUILD)/testhooks/kvmini UNIT=$(UNIT_BIN) \
 		PROBES=$(PROBE_DIR) tests/run.sh
 
 asan:
 	$(MAKE) BUILD=build/asan EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
-		LDFLAGS="-fsanitize=address,undefined" build/asan/kvmini build/asan/unit-tests \
+		LDFLAGS="-fsanitize=address,undefined" build/asan/kvmini build/asan/kvmini-manager build/asan/unit-tests \
 		build/asan/probe/probe.elf build/asan/probe/probe.bzImage build/asan/testhooks/kvmini
 	KVMINI=build/asan/kvmini UNIT=build/asan/unit-tests PROBES=build/asan/probe \
 		KVMINI_TESTHOOKS=build/asan/testhooks/kvmini \
@@ -90,7 +101,7 @@ asan:
 
 # libFuzzer targets (clang), each over the core sources with ASan+UBSan.
 FUZZ_TARGETS = $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
-FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -I. $(shell pkg-config --cflags libxml-2.0) -g -O1 -fsanitize=fuzzer,address,undefined \
+FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -I. $(XML_CFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined \
 	-Wall -Wextra -Werror -Wno-missing-prototypes
 FUZZ_TIME ?= 60
 
@@ -102,6 +113,10 @@ $(BUILD)/fuzz/%: fuzz/fuzz_%.c $(CORE_SRCS) tests/unit/stubs.c
 $(BUILD)/fuzz/net: fuzz/fuzz_net.c $(filter-out virtio/net.c,$(CORE_SRCS)) tests/unit/stubs.c
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/fuzz/domain: fuzz/fuzz_domain.c manager/domain.c
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -o $@ $^ $(XML_LIBS)
 
 $(BUILD)/fuzz/rng: fuzz/fuzz_rng.c $(filter-out virtio/rng.c,$(CORE_SRCS)) tests/unit/stubs.c
 	@mkdir -p $(dir $@)
@@ -149,6 +164,6 @@ format-check:
 	clang-format --dry-run --Werror $(FORMAT_SRCS)
 
 clean:
-	rm -rf build kvmini
+	rm -rf build kvmini kvmini-manager
 
--include $(OBJS:.o=.d)
+-include $(OBJS:.o=.d) $(MANAGER_OBJS:.o=.d)

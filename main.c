@@ -316,7 +316,7 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "run"))
 		return cmd_run(argc - 1, argv + 1);
 	if (manager_command(argv[1]))
-		return manager_main(argc - 1, argv + 1);
+		return manager_exec(argv);
 	log_error("unknown command '%s' (see kvmini --help)", argv[1]);
 	return EXIT_BAD_INPUT;
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "manager/backend.h"
+#include "manager/manager.h"
 
 static int write_config(const struct domain *d, const struct domain_paths *p)
 {
@@ -57,10 +58,10 @@ static int write_config(const struct domain *d, const struct domain_paths *p)
 
 static int kvmini_argv(const struct domain *d, const struct domain_paths *p, char **argv, int max)
 {
-	static char exe[] = "/proc/self/exe";
+	static char exe[4096];
 	int n = 0;
 
-	if (write_config(d, p) || max < 12)
+	if (write_config(d, p) || max < 12 || sibling_path("kvmini", exe, sizeof(exe)))
 		return -1;
 	argv[n++] = exe;
 	argv[n++] = "run";

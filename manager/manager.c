@@ -718,18 +718,6 @@ static int cmd_console(const char *name)
 	return 0;
 }
 
-static const char *const commands[] = { "define",  "undefine", "start",	 "shutdown", "destroy",
-					"reboot",  "suspend",  "resume", "list",     "dominfo",
-					"dumpxml", "console",  NULL };
-
-bool manager_command(const char *cmd)
-{
-	for (int i = 0; commands[i]; i++)
-		if (!strcmp(cmd, commands[i]))
-			return true;
-	return !strcmp(cmd, "--state-dir");
-}
-
 static void default_state_dir(void)
 {
 	const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
