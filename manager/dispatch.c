@@ -11,10 +11,9 @@
 
 #include "manager/manager.h"
 
-static const char *const commands[] = { "define",  "undefine", "start",	  "shutdown",
-					"destroy", "reboot",   "suspend", "resume",
-					"list",	   "dominfo",  "dumpxml", "console",
-					"--state-dir", NULL };
+static const char *const commands[] = { "define",  "undefine", "start",	      "shutdown", "destroy",
+					"reboot",  "suspend",  "resume",      "list",	  "dominfo",
+					"dumpxml", "console",  "--state-dir", NULL };
 
 bool manager_command(const char *cmd)
 {

@@ -217,12 +217,21 @@ static const char *reason_of(int exit_code)
 	}
 }
 
+/* A zombie counts as gone: the VMM is reparented, and its reaper may be slow. */
+static bool alive(pid_t pid)
+{
+	char path[64], stat[256];
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (kill(pid, 0) || read_text(path, stat, sizeof(stat)))
+		return false;
+	return !strstr(stat, ") Z ");
+}
+
 static void wait_gone(pid_t pid, int ms)
 {
-	for (int i = 0; i < ms / 20 && !kill(pid, 0); i++) {
-		waitpid(pid, NULL, WNOHANG);
-		usleep(20000);
-	}
+	for (int i = 0; i < ms / 10 && alive(pid); i++)
+		usleep(10000);
 }
 
 static void stopped(const struct domain *d, const struct domain_paths *p, const char *reason)
@@ -463,7 +472,7 @@ static int cmd_start(const char *name, bool console)
 		char pid[16];
 
 		/* Before its exec the child is still "kvmini start": judge by pid. */
-		if (read_text(p.pid, pid, sizeof(pid)) || kill(atoi(pid), 0))
+		if (read_text(p.pid, pid, sizeof(pid)) || !alive(atoi(pid)))
 			break;
 		if (!backend_of(&d)->info(&d, &p, &info))
 			break;
@@ -499,7 +508,7 @@ static int cmd_stop(const char *name, const char *how, int timeout_s)
 	if (force) {
 		kill(pid, SIGTERM);
 		wait_gone(pid, 5000);
-		if (!kill(pid, 0)) {
+		if (alive(pid)) {
 			kill(pid, SIGKILL);
 			wait_gone(pid, 2000);
 		}
