@@ -375,6 +375,20 @@ static int spawn(const struct domain *d, const struct domain_paths *p)
 	return 0;
 }
 
+/*
+ * Loads a domain, takes its lock (released by close(*@lock)) and reads its
+ * state and reason. Returns 0, or 1 after printing why.
+ */
+static int open_domain(const char *name, struct domain *d, struct domain_paths *p, int *lock,
+		       enum run_state *s, char *reason, size_t len)
+{
+	if (load_domain(name, d, p))
+		return 1;
+	*lock = lock_domain(p);
+	*s = domain_state(d, p, reason, len);
+	return 0;
+}
+
 static int cmd_start(const char *name, bool console);
 static int cmd_console(const char *name);
 
@@ -423,12 +437,12 @@ static int cmd_undefine(const char *name)
 	char reason[128], path[800];
 	DIR *dir;
 	struct dirent *e;
+	enum run_state s;
 	int lock;
 
-	if (load_domain(name, &d, &p))
+	if (open_domain(name, &d, &p, &lock, &s, reason, sizeof(reason)))
 		return 1;
-	lock = lock_domain(&p);
-	if (domain_state(&d, &p, reason, sizeof(reason)) != STATE_SHUTOFF) {
+	if (s != STATE_SHUTOFF) {
 		close(lock);
 		return err("domain '%s' is active: destroy or shut it down first", name);
 	}
@@ -455,10 +469,9 @@ static int cmd_start(const char *name, bool console)
 	enum run_state s;
 	int lock;
 
-	if (load_domain(name, &d, &p))
+	if (open_domain(name, &d, &p, &lock, &s, reason, sizeof(reason)))
 		return 1;
-	lock = lock_domain(&p);
-	if (domain_state(&d, &p, reason, sizeof(reason)) != STATE_SHUTOFF) {
+	if (s != STATE_SHUTOFF) {
 		close(lock);
 		return err("Requested operation is not valid: domain '%s' is already active", name);
 	}
@@ -493,14 +506,14 @@ static int cmd_stop(const char *name, const char *how, int timeout_s)
 	struct domain d;
 	struct domain_paths p;
 	char reason[128];
+	enum run_state s;
 	pid_t pid;
 	int lock;
 	bool force = !strcmp(how, "destroy");
 
-	if (load_domain(name, &d, &p))
+	if (open_domain(name, &d, &p, &lock, &s, reason, sizeof(reason)))
 		return 1;
-	lock = lock_domain(&p);
-	if (domain_state(&d, &p, reason, sizeof(reason)) == STATE_SHUTOFF) {
+	if (s == STATE_SHUTOFF) {
 		close(lock);
 		return err("Requested operation is not valid: domain '%s' is not running", name);
 	}
@@ -547,10 +560,8 @@ static int cmd_pause(const char *name, bool pause)
 	enum run_state s;
 	int lock, ret;
 
-	if (load_domain(name, &d, &p))
+	if (open_domain(name, &d, &p, &lock, &s, reason, sizeof(reason)))
 		return 1;
-	lock = lock_domain(&p);
-	s = domain_state(&d, &p, reason, sizeof(reason));
 	if (s == STATE_SHUTOFF || (s == STATE_PAUSED) == pause) {
 		close(lock);
 		return err("Requested operation is not valid: domain '%s' is %s", name,
@@ -633,10 +644,8 @@ static int cmd_dominfo(const char *name)
 	enum run_state s;
 	int lock;
 
-	if (load_domain(name, &d, &p))
+	if (open_domain(name, &d, &p, &lock, &s, reason, sizeof(reason)))
 		return 1;
-	lock = lock_domain(&p);
-	s = domain_state(&d, &p, reason, sizeof(reason));
 	close(lock);
 	snprintf(id, sizeof(id), "%d", live_pid(&p));
 	printf("Id:             %s\n", s == STATE_SHUTOFF ? "-" : id);
