@@ -41,10 +41,10 @@ PROBES = $(PROBE_DIR)/probe.elf $(PROBE_DIR)/probe.bzImage
 all: kvmini kvmini-manager
 
 kvmini: $(BUILD)/kvmini
-	cp $< $@
+	cp -f $< $@
 
 kvmini-manager: $(BUILD)/kvmini-manager
-	cp $< $@
+	cp -f $< $@
 
 $(BUILD)/kvmini: $(OBJS)
 	$(CC) $(KVMINI_CFLAGS) -o $@ $^ $(LDLIBS) $(LDFLAGS)
