@@ -91,7 +91,7 @@ check: kvmini kvmini-manager $(UNIT_BIN) $(PROBES) $(BUILD)/testhooks/kvmini fuz
 	KVMINI=./kvmini KVMINI_TESTHOOKS=$(BUILD)/testhooks/kvmini UNIT=$(UNIT_BIN) \
 		PROBES=$(PROBE_DIR) tests/run.sh
 
-asan:
+asan: fuzzers
 	$(MAKE) BUILD=build/asan EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 		LDFLAGS="-fsanitize=address,undefined" build/asan/kvmini build/asan/kvmini-manager build/asan/unit-tests \
 		build/asan/probe/probe.elf build/asan/probe/probe.bzImage build/asan/testhooks/kvmini
