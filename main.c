@@ -19,7 +19,6 @@
 #include "util.h"
 #include "vm.h"
 
-#define KVMINI_VERSION "0.1.0"
 
 uint64_t kvmini_start_ns;
 

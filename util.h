@@ -21,6 +21,8 @@ enum kvmini_exit {
 	EXIT_QUIT = 12, /* the user typed the console escape (Ctrl-A x) */
 };
 
+#define KVMINI_VERSION "0.1.0"
+
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define ALIGN_UP(x, a) (((x) + ((a)-1)) & ~((uint64_t)(a)-1))
 #define ALIGN_DOWN(x, a) ((x) & ~((uint64_t)(a)-1))

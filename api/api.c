@@ -24,7 +24,6 @@
 #include "virtio/blk.h"
 #include "virtio/virtio.h"
 
-#define KVMINI_VERSION "0.1.0"
 #define FIRECRACKER_API_VERSION "1.7.0" /* the API kvmini speaks */
 #define METRICS_PERIOD_S 60
 
