@@ -19,7 +19,6 @@
 #include "util.h"
 #include "vm.h"
 
-
 uint64_t kvmini_start_ns;
 
 /* Workarounds an instruction-emulating KVM (kvm_pvm) needs; see README. */
