@@ -166,7 +166,9 @@ fi
 
 # The QEMU back end from the same kind of XML: real Linux userspace under
 # TCG (this host's KVM cannot run it) reaches init, runs its checks, and
-# powers off; the manager reports why it stopped.
+# powers off; the manager reports why it stopped. The TSC frequency and
+# loops-per-jiffy are given: on a loaded host TCG's PIT is too irregular
+# for the kernel to calibrate against, and it stalls there.
 name="manager: qemu back end runs Linux userspace under TCG to power-off"
 if need_qemu "$name"; then
 	cat >"$mgr_dir/tcg.xml" <<XML
@@ -178,7 +180,7 @@ if need_qemu "$name"; then
     <type arch='x86_64' machine='microvm'>hvm</type>
     <kernel>$kit/kernel-bzImage</kernel>
     <initrd>$kit/initramfs.cpio.gz</initrd>
-    <cmdline>console=ttyS0 panic=-1 kvmini.test=1 kvmini.cpus=1</cmdline>
+    <cmdline>console=ttyS0 panic=-1 kvmini.test=1 kvmini.cpus=1 tsc_early_khz=2000000 lpj=4000000</cmdline>
   </os>
   <features><acpi/></features>
   <devices>
