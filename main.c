@@ -5,8 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "api/api.h"
@@ -213,28 +211,6 @@ static int serve_api(struct run_options *opts, json_t *doc, bool ready)
 	return code;
 }
 
-/* The console socket's listener; a stale socket file is replaced. */
-static int listen_console(const char *path)
-{
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-
-	if (strlen(path) >= sizeof(addr.sun_path)) {
-		log_error("--console-sock %s: path too long", path);
-		close(fd);
-		return -1;
-	}
-	strcpy(addr.sun_path, path);
-	unlink(path);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(fd, 4) < 0) {
-		log_error("--console-sock %s: %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 static int cmd_run(int argc, char **argv)
 {
 	struct run_options opts;
@@ -272,7 +248,7 @@ static int cmd_run(int argc, char **argv)
 		return EXIT_HOST_ERROR;
 	}
 	if (opts.console_sock) {
-		opts.vm.console_listen_fd = listen_console(opts.console_sock);
+		opts.vm.console_listen_fd = unix_listen(opts.console_sock, "--console-sock");
 		if (opts.vm.console_listen_fd < 0) {
 			json_decref(doc);
 			return EXIT_BAD_INPUT;

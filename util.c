@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -201,4 +203,42 @@ int parse_size(const char *s, uint64_t *bytes)
 		return -1;
 	*bytes = v * mult;
 	return 0;
+}
+
+int unix_listen(const char *path, const char *what)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	struct stat st;
+	int fd;
+
+	if (strlen(path) >= sizeof(addr.sun_path)) {
+		log_error("%s %s: path longer than %zu bytes", what, path,
+			  sizeof(addr.sun_path) - 1);
+		return -1;
+	}
+	strcpy(addr.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		goto fail;
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			log_error("%s %s: exists and is not a socket", what, path);
+			close(fd);
+			return -1;
+		}
+		if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0 || errno == EAGAIN) {
+			log_error("%s %s: another VMM is serving it", what, path);
+			close(fd);
+			return -1;
+		}
+		unlink(path); /* left by a VMM that died */
+	}
+	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(fd, 64) < 0)
+		goto fail;
+	return fd;
+fail:
+	log_error("%s %s: %s", what, path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return -1;
 }

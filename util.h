@@ -73,6 +73,13 @@ uint8_t *read_file(const char *path, const char *what, size_t *len);
 /* Nanoseconds of CLOCK_MONOTONIC. */
 uint64_t now_ns(void);
 
+/*
+ * A listening, non-blocking Unix socket at @path. A socket file left by a
+ * dead process is replaced; a live server's, or any other file, is not
+ * touched. Returns the fd, or -1 after logging with @what.
+ */
+int unix_listen(const char *path, const char *what);
+
 /* Parses "512", "512M", "2G", "1024K" into bytes; -1 when malformed. */
 int parse_size(const char *s, uint64_t *bytes);
 

@@ -13,8 +13,6 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "api/server.h"
@@ -47,44 +45,6 @@ struct server {
 	struct client clients[MAX_CLIENTS];
 };
 
-static int bind_socket(const char *path)
-{
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	struct stat st;
-	int fd;
-
-	if (strlen(path) >= sizeof(addr.sun_path)) {
-		log_error("API socket %s: path longer than %zu bytes", path,
-			  sizeof(addr.sun_path) - 1);
-		return -1;
-	}
-	strcpy(addr.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		goto fail;
-	if (lstat(path, &st) == 0) {
-		if (!S_ISSOCK(st.st_mode)) {
-			log_error("API socket %s: exists and is not a socket", path);
-			close(fd);
-			return -1;
-		}
-		if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0 || errno == EAGAIN) {
-			log_error("API socket %s: another VMM is serving it", path);
-			close(fd);
-			return -1;
-		}
-		unlink(path); /* left by a VMM that died */
-	}
-	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(fd, 64) < 0)
-		goto fail;
-	return fd;
-fail:
-	log_error("API socket %s: %s", path, strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	return -1;
-}
-
 struct server *server_create(const char *path, http_handler handle, tick_handler tick, void *ctx)
 {
 	struct server *srv = calloc(1, sizeof(*srv));
@@ -100,7 +60,7 @@ struct server *server_create(const char *path, http_handler handle, tick_handler
 		srv->clients[i].fd = -1;
 	srv->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	srv->stop_fd = eventfd(0, EFD_CLOEXEC);
-	srv->listen_fd = bind_socket(path);
+	srv->listen_fd = unix_listen(path, "API socket");
 	if (srv->epoll_fd < 0 || srv->stop_fd < 0 || srv->listen_fd < 0) {
 		server_destroy(srv);
 		return NULL;

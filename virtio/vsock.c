@@ -642,7 +642,6 @@ static const struct virtio_dev_ops vsock_ops = {
 int virtio_vsock_add(struct vm *vm, const struct vsock_config *config)
 {
 	struct vsock *v = calloc(1, sizeof(*v));
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = MAX_CONNS };
 
 	if (!v)
@@ -650,18 +649,16 @@ int virtio_vsock_add(struct vm *vm, const struct vsock_config *config)
 	v->config = *config;
 	v->next_host_port = FIRST_HOST_PORT;
 	v->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-	v->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	v->listen_fd = unix_listen(config->uds, "--vsock uds=");
 	v->buffers = mmap(NULL, (size_t)MAX_CONNS * BUF_ALLOC, PROT_READ | PROT_WRITE,
 			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	strcpy(addr.sun_path, config->uds);
-	unlink(config->uds);
 	if (v->buffers == MAP_FAILED || v->epoll_fd < 0 || v->listen_fd < 0 ||
-	    bind(v->listen_fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
-	    listen(v->listen_fd, 64) < 0 ||
 	    epoll_ctl(v->epoll_fd, EPOLL_CTL_ADD, v->listen_fd, &ev) < 0) {
-		log_error("--vsock uds=%s: %s", config->uds, strerror(errno));
-		if (v->listen_fd >= 0)
+		if (v->listen_fd >= 0) {
+			log_error("--vsock uds=%s: %s", config->uds, strerror(errno));
 			close(v->listen_fd);
+			unlink(config->uds);
+		}
 		if (v->epoll_fd >= 0)
 			close(v->epoll_fd);
 		if (v->buffers != MAP_FAILED)

@@ -38,3 +38,18 @@ for spec in "cid=2,uds=/tmp/x" "cid=3" "uds=/tmp/x" "cid=x,uds=/tmp/x" \
 	fi
 done
 [ $bad = 0 ] && pass "$name"
+
+# A socket path that names a regular file: refused, and the file is kept.
+name="vsock and console sockets never replace a regular file"
+echo keep >"$WORK/regular"
+run_vmm "$WORK/out" "$WORK/err" 10 "$KVMINI" run --kernel "$PROBES/probe.elf" \
+	--vsock "cid=3,uds=$WORK/regular"
+rc1=$rc
+run_vmm "$WORK/out" "$WORK/err2" 10 "$KVMINI" run --kernel "$PROBES/probe.elf" \
+	--console-sock "$WORK/regular"
+if [ "$rc1" = 2 ] && [ "$rc" = 2 ] && [ "$(cat "$WORK/regular")" = keep ] &&
+	grep -q 'exists and is not a socket' "$WORK/err" "$WORK/err2"; then
+	pass "$name"
+else
+	fail "$name" "exits $rc1 and $rc" "$WORK/err" "$WORK/err2"
+fi
