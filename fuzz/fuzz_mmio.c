@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz/fuzz.h"
 #include "virtio/virtio.h"
 #include "vm.h"
 
@@ -37,15 +38,9 @@ static const struct virtio_dev_ops ops = {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct vm *vm;
+	struct vm *vm = fuzz_vm();
 	static struct virtio_dev vdev;
 
-	if (!vm) {
-		vm = calloc(1, sizeof(*vm));
-		vm->ram.size = vm->ram.low_size = 1 << 20;
-		vm->ram.host = calloc(1, 1 << 20);
-		vm->ram.fd = -1;
-	}
 	memset(&vdev, 0, sizeof(vdev));
 	vdev.ops = &ops;
 	vdev.features = 0xffff;

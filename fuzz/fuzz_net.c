@@ -8,37 +8,23 @@
 #include <sys/socket.h>
 
 #include "../virtio/net.c"
+#include "fuzz/fuzz.h"
 
-#define RAM (1 << 20)
 #define RING_BYTES 0x6000
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void setup_queue(struct virtq *q, uint64_t base, uint16_t num, struct guest_ram *ram)
-{
-	memset(q, 0, sizeof(*q));
-	q->num = num;
-	q->desc_addr = base;
-	q->avail_addr = base + 0x1000;
-	q->used_addr = base + 0x2000;
-	virtq_activate(q, ram);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct vm *vm;
+	struct vm *vm = fuzz_vm();
 	static struct virtio_dev vdev;
 	static struct net *n;
 	static int peer;
 	uint8_t drain[70000];
 
-	if (!vm) {
+	if (!n) {
 		int sv[2];
 
-		vm = calloc(1, sizeof(*vm));
-		vm->ram.size = vm->ram.low_size = RAM;
-		vm->ram.host = calloc(1, RAM);
-		vm->ram.fd = -1;
 		n = calloc(1, sizeof(*n));
 		if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0, sv))
 			abort();
@@ -62,8 +48,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	n->link_up = true;
 	n->offloads_set = true;
 	n->pending = false;
-	setup_queue(&vdev.queues[RXQ], 0x0000, 1 << ((data[1] & 3) + 1), &vm->ram);
-	setup_queue(&vdev.queues[TXQ], 0x3000, 1 << (data[1] >> 4 & 7), &vm->ram);
+	fuzz_queue(&vdev.queues[RXQ], 0x0000, 1 << ((data[1] & 3) + 1), &vm->ram);
+	fuzz_queue(&vdev.queues[TXQ], 0x3000, 1 << (data[1] >> 4 & 7), &vm->ram);
 
 	net_notify(&vdev, TXQ);
 	while (recv(peer, drain, sizeof(drain), 0) > 0)

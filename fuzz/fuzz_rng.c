@@ -5,25 +5,19 @@
  * what the bucket holds, and only into its writable buffers.
  */
 #include "../virtio/rng.c"
+#include "fuzz/fuzz.h"
 
-#define RAM (1 << 20)
 #define RING_BYTES 0x6000
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct vm *vm;
+	struct vm *vm = fuzz_vm();
 	static struct virtio_dev vdev;
 	static struct rng r;
 	struct virtq *q = &vdev.queues[0];
 
-	if (!vm) {
-		vm = calloc(1, sizeof(*vm));
-		vm->ram.size = vm->ram.low_size = RAM;
-		vm->ram.host = calloc(1, RAM);
-		vm->ram.fd = -1;
-	}
 	if (size < 2)
 		return 0;
 	memset(vm->ram.host, 0, RING_BYTES);
@@ -40,12 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	vdev.driver_features =
 	    (uint64_t)(data[0] & 1) << VIRTIO_F_RING_EVENT_IDX | 1ULL << VIRTIO_F_VERSION_1;
 	vdev.status = VIRTIO_STATUS_DRIVER_OK;
-	q->num = 1u << (data[0] >> 5 & 7);
-	q->desc_addr = 0;
-	q->avail_addr = 0x1000;
-	q->used_addr = 0x2000;
-	virtq_activate(q, &vm->ram);
-	q->ready = true;
+	fuzz_queue(q, 0, 1u << (data[0] >> 5 & 7), &vm->ram);
 	virtio_process_queue(&vdev, 0, &r.chain, rng_request, rng_has_tokens);
 	return 0;
 }

@@ -8,36 +8,21 @@
 #include <sys/socket.h>
 
 #include "../virtio/vsock.c"
+#include "fuzz/fuzz.h"
 
-#define RAM (1 << 20)
 #define RING_BYTES 0x8000
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void setup_queue(struct virtq *q, uint64_t base, uint16_t num, struct guest_ram *ram)
-{
-	memset(q, 0, sizeof(*q));
-	q->num = num;
-	q->desc_addr = base;
-	q->avail_addr = base + 0x1000;
-	q->used_addr = base + 0x2000;
-	virtq_activate(q, ram);
-	q->ready = true;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct vm *vm;
+	struct vm *vm = fuzz_vm();
 	static struct virtio_dev vdev;
 	static struct vsock *v;
 	static int peer = -1;
 	uint8_t drain[65536];
 
-	if (!vm) {
-		vm = calloc(1, sizeof(*vm));
-		vm->ram.size = vm->ram.low_size = RAM;
-		vm->ram.host = calloc(1, RAM);
-		vm->ram.fd = -1;
+	if (!v) {
 		v = calloc(1, sizeof(*v));
 		v->buffers = mmap(NULL, (size_t)MAX_CONNS * BUF_ALLOC, PROT_READ | PROT_WRITE,
 				  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -76,8 +61,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	vdev.driver_features =
 	    (uint64_t)(data[0] & 1) << VIRTIO_F_RING_EVENT_IDX | 1ULL << VIRTIO_F_VERSION_1;
 	vdev.status = VIRTIO_STATUS_DRIVER_OK;
-	setup_queue(&vdev.queues[RXQ], 0x0000, 1u << (data[0] >> 1 & 7), &vm->ram);
-	setup_queue(&vdev.queues[TXQ], 0x4000, 1u << (data[0] >> 4 & 7), &vm->ram);
+	fuzz_queue(&vdev.queues[RXQ], 0x0000, 1u << (data[0] >> 1 & 7), &vm->ram);
+	fuzz_queue(&vdev.queues[TXQ], 0x4000, 1u << (data[0] >> 4 & 7), &vm->ram);
 	vsock_notify(&vdev, TXQ);
 	vsock_ready(&vdev);
 	while (recv(peer, drain, sizeof(drain), MSG_DONTWAIT) > 0)
