@@ -8,6 +8,8 @@ KVMINI_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARNINGS) -I. $(XML_CFLAGS) $(CFLAGS) $
 LDLIBS = -luring -lseccomp -ljansson -lpthread
 XML_CFLAGS = $(shell pkg-config --cflags libxml-2.0)
 XML_LIBS = $(shell pkg-config --libs libxml-2.0)
+# The guest kit (guest/build.sh) and the test bed cache here.
+export KVMINI_CACHE ?= $(CURDIR)/$(BUILD)/cache
 
 CORE_SRCS = util.c memory.c console.c cli.c vm.c vcpu.c \
 	kvm/kvm.c \
@@ -33,7 +35,7 @@ PROBE_CFLAGS = -std=c11 -O2 -g -ffreestanding -fno-pic -fno-pie -fno-stack-prote
 	-fno-asynchronous-unwind-tables -mno-red-zone -mgeneral-regs-only -mcmodel=small \
 	-fno-builtin -nostdlib -Wall -Wextra -Werror -Wno-cast-function-type
 PROBE_SRCS = guest/probe/entry.S guest/probe/probe.c guest/probe/lib.c guest/probe/virtio.c guest/probe/net.c guest/probe/vsock.c
-PROBES = $(PROBE_DIR)/probe.elf $(PROBE_DIR)/probe.bzImage
+PROBES = $(PROBE_DIR)/probe.elf $(PROBE_DIR)/probe.elf32 $(PROBE_DIR)/probe.bzImage
 
 .PHONY: all check unit asan probes guest guest-test-kit demo clean format format-check bench \
 	fuzz fuzzers soak
@@ -69,6 +71,9 @@ $(PROBE_DIR)/%.o: guest/probe/%.c guest/probe/probe.h guest/probe/virtio.h
 $(PROBE_DIR)/probe.elf: $(PROBE_DIR)/entry.o $(PROBE_DIR)/probe.o $(PROBE_DIR)/lib.o $(PROBE_DIR)/virtio.o $(PROBE_DIR)/net.o $(PROBE_DIR)/vsock.o guest/probe/probe.ld
 	ld -m elf_x86_64 -nostdlib -static -z noexecstack --no-warn-rwx-segments \
 		-T guest/probe/probe.ld -o $@ $(filter %.o,$^)
+# The same probe as an ELF32 file, which the PVH ABI also allows.
+$(PROBE_DIR)/probe.elf32: $(PROBE_DIR)/probe.elf
+	objcopy -O elf32-i386 $< $@
 $(PROBE_DIR)/mkbzimage: guest/probe/mkbzimage.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -O2 -Wall -Wextra -Werror -o $@ $<
@@ -91,12 +96,18 @@ check: kvmini kvmini-manager $(UNIT_BIN) $(PROBES) $(BUILD)/testhooks/kvmini fuz
 	KVMINI=./kvmini KVMINI_TESTHOOKS=$(BUILD)/testhooks/kvmini UNIT=$(UNIT_BIN) \
 		PROBES=$(PROBE_DIR) tests/run.sh
 
-asan: fuzzers
-	$(MAKE) BUILD=build/asan EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+# The sanitizer build where it pays: the unit tests and fuzzers on the host,
+# kvmini on the probe-guest and Linux suites (in the test bed if need be).
+ASAN_KVM_SUITES = tests/kvm/probe.sh tests/kvm/exits.sh tests/kvm/virtio.sh tests/kvm/net.sh \
+	tests/kvm/vsock.sh tests/kvm/bad_input.sh tests/linux/boot.sh tests/linux/userspace.sh
+asan: fuzzers guest-test-kit
+	$(MAKE) BUILD=build/asan KVMINI_CACHE=$(KVMINI_CACHE) \
+		EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 		LDFLAGS="-fsanitize=address,undefined" build/asan/kvmini build/asan/kvmini-manager build/asan/unit-tests \
-		build/asan/probe/probe.elf build/asan/probe/probe.bzImage build/asan/testhooks/kvmini
+		build/asan/probe/probe.elf build/asan/probe/probe.elf32 build/asan/probe/probe.bzImage build/asan/testhooks/kvmini
 	KVMINI=build/asan/kvmini UNIT=build/asan/unit-tests PROBES=build/asan/probe \
 		KVMINI_TESTHOOKS=build/asan/testhooks/kvmini \
+		KVMINI_HOST_SUITES="unit tests/fuzz.sh" KVMINI_KVM_SUITES="$(ASAN_KVM_SUITES)" \
 		ASAN_OPTIONS=detect_leaks=1:quarantine_size_mb=0 tests/run.sh
 
 # libFuzzer targets (clang), each over the core sources with ASan+UBSan.
@@ -149,8 +160,11 @@ guest:
 guest-test-kit:
 	guest/build.sh all
 
+# On a host without usable KVM, the demo runs inside the nested test bed.
 demo: kvmini guest
-	./kvmini run --demo
+	@if scripts/kvm-usable; then ./kvmini run --demo; else \
+		echo "kvmini demo: $$(scripts/kvm-usable --why); running kvmini inside a TCG-nested KVM (scripts/kvm-bed)"; \
+		scripts/kvm-bed -i -- ./kvmini run --demo; fi
 
 bench: kvmini $(PROBES)
 	bench/boot.sh

@@ -6,7 +6,7 @@ pkgs=(
 	build-essential clang clang-format libcmocka-dev liburing-dev libseccomp-dev libjansson-dev libxml2-dev pkg-config # build
 	qemu-system-x86 python3 util-linux fio           # differential tests, bench
 	linux-source-6.1 bc bison flex libelf-dev libssl-dev cpio # guest kernel
-	busybox-static e2fsprogs                         # guest userspace and root disk
+	busybox-static e2fsprogs kmod                    # guest userspace, root disk, test bed
 	dnsmasq-base iproute2                            # DHCP on a tap for Linux tests
 	curl                                             # the API tests speak to its socket
 	libvirt-clients                                  # virt-xml-validate for dumpxml

@@ -29,11 +29,11 @@ skip() {
 	printf 'SKIP %s: %s   <<<<<<<<<<<<<<<< NOT RUN\n' "$1" "$2"
 }
 
-# KVM tests are the heart of the suite: where /dev/kvm is missing they
-# must say so loudly, never pass.
+# KVM tests are the heart of the suite: they run on hardware KVM or in the
+# test bed, so a missing KVM is a failure, never a skip.
 need_kvm() {
-	if [ ! -e /dev/kvm ]; then
-		skip "$1" "/dev/kvm is absent on this host"
+	if ! scripts/kvm-usable; then
+		fail "$1" "$(scripts/kvm-usable --why) (KVMINI_BED=never?)"
 		return 1
 	fi
 }
@@ -108,3 +108,32 @@ print("%x" % h)' "$1"
 initrd=$WORK/initrd.bin
 head -c 70001 /dev/urandom >"$initrd"
 initrd_arg="probe.initrd=70001:$(fnv1a "$initrd")"
+
+# The guest kit (guest/build.sh): kernels, initramfs and root disk.
+kit=$KVMINI_CACHE
+
+# The sha256 of N MiB of the guest kit's test pattern (guest/linux/rootfs/
+# bin/pattern): one MiB of the decimal numbers from 1, repeated.
+pattern_sha() {
+	[ -f "$WORK/pattern.mib" ] || seq 1 200000 | head -c 1048576 >"$WORK/pattern.mib"
+	for ((i = 0; i < $1; i++)); do cat "$WORK/pattern.mib"; done | sha256sum | cut -d' ' -f1
+}
+
+# guest_checks NAME LOG: one result per "GUEST ok|FAIL CHECK" line of LOG,
+# and a failure if the guest test script did not finish.
+guest_checks() {
+	local name=$1 log=$2 verdict check
+	while read -r _ verdict check; do
+		[ "$verdict" = ok ] && pass "$name: $check" || fail "$name: ${check%%:*}" "${check#*:}" "$log"
+	done < <(grep -E '^GUEST (ok|FAIL) ' "$log" | tr -d '\r')
+	grep -q '^GUEST done' "$log" || fail "$name" "the guest test script did not finish" "$log" "$log.err"
+}
+
+# wait_for_line FILE REGEX SECONDS: until a line of FILE matches.
+wait_for_line() {
+	local deadline=$((SECONDS + $3))
+	until grep -q -- "$2" "$1" 2>/dev/null; do
+		[ $SECONDS -ge $deadline ] && return 1
+		sleep 0.2
+	done
+}

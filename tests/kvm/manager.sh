@@ -2,7 +2,6 @@
 # probe-guest domains on kvmini through their whole lifecycle, a crash, a
 # concurrent start, bad XML, a bridge, and real Linux on the QEMU back end.
 mgr_dir=$WORK/manager
-: "${kit:=$(guest/build.sh path)}"
 mgr() { "$KVMINI" --state-dir "$mgr_dir/state" "$@"; }
 probe_domain() { # NAME CMDLINE [DEVICES]: a domain XML on stdout
 	cat <<XML
