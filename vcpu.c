@@ -67,6 +67,16 @@ static void report_crash(struct vcpu *vcpu)
 	}
 	if (ioctl(vcpu->fd, KVM_GET_REGS, &regs) < 0 || ioctl(vcpu->fd, KVM_GET_SREGS, &sregs) < 0)
 		return;
+	/*
+	 * On AMD, KVM reinitialises the vCPU after a shutdown intercept (the
+	 * VMCB is undefined then), so what reads back is the reset state.
+	 */
+	if (run->exit_reason == KVM_EXIT_SHUTDOWN && regs.rip == 0xfff0 &&
+	    sregs.cs.selector == 0xf000) {
+		APPEND("\n  registers lost: KVM reset the vCPU on the shutdown (AMD SVM), "
+		       "so the faulting state cannot be shown");
+		return;
+	}
 	APPEND("\n  rip=0x%llx rsp=0x%llx rflags=0x%llx cs=0x%x cr0=0x%llx cr3=0x%llx "
 	       "cr4=0x%llx efer=0x%llx",
 	       (unsigned long long)regs.rip, (unsigned long long)regs.rsp,

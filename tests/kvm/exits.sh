@@ -8,7 +8,12 @@ for action in poweroff:0 reboot:8 kbd-reset:8 triple-fault:10; do
 	if [ "${action%:*}" = triple-fault ] &&
 		! grep -q 'triple fault.*exit reason 8' "$WORK/err"; then
 		fail "$name" "no crash report" "$WORK/err"
-	elif [ "${action%:*}" = triple-fault ] && ! grep -q 'code at rip: 0f 0b' "$WORK/err"; then
+	elif [ "${action%:*}" = triple-fault ] && grep -q AuthenticAMD /proc/cpuinfo &&
+		! grep -q 'registers lost: KVM reset the vCPU' "$WORK/err"; then
+		# AMD: KVM resets the vCPU on a shutdown intercept; no register may be claimed.
+		fail "$name" "the report shows registers that KVM reset on AMD" "$WORK/err"
+	elif [ "${action%:*}" = triple-fault ] && ! grep -q AuthenticAMD /proc/cpuinfo &&
+		! grep -q 'code at rip: 0f 0b' "$WORK/err"; then
 		fail "$name" "crash report lacks the faulting instruction (ud2)" "$WORK/err"
 	else
 		pass "$name"
