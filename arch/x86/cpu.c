@@ -124,10 +124,13 @@ static int is_amd(const struct kvm_cpuid2 *cpuid)
 /*
  * AMD firmware sets HWCR.TscFreqSel (the TSC counts at P0 frequency);
  * without it Linux logs a "[Firmware Bug]". KVM has accepted the bit from
- * userspace since 6.6; on older hosts the write fails and nothing changes.
+ * userspace since 6.6; older hosts refuse the write (and log it), so after
+ * one refusal the bit is not offered again: it is a property of the host.
  */
 #define MSR_K7_HWCR 0xc0010015
 #define HWCR_TSC_FREQ_SEL (1ULL << 24)
+
+static bool hwcr_refused;
 
 static void set_amd_hwcr(int vcpu_fd)
 {
@@ -135,12 +138,17 @@ static void set_amd_hwcr(int vcpu_fd)
 	uint64_t buf[(sizeof(struct kvm_msrs) + sizeof(struct kvm_msr_entry)) / 8] = { 0 };
 	struct kvm_msrs *msrs = (struct kvm_msrs *)buf;
 
+	if (hwcr_refused)
+		return;
 	msrs->nmsrs = 1;
 	msrs->entries[0].index = MSR_K7_HWCR;
-	if (ioctl(vcpu_fd, KVM_GET_MSRS, msrs) != 1)
+	if (ioctl(vcpu_fd, KVM_GET_MSRS, msrs) != 1 || (msrs->entries[0].data & HWCR_TSC_FREQ_SEL))
 		return;
 	msrs->entries[0].data |= HWCR_TSC_FREQ_SEL;
-	ioctl(vcpu_fd, KVM_SET_MSRS, msrs);
+	if (ioctl(vcpu_fd, KVM_SET_MSRS, msrs) != 1) {
+		hwcr_refused = true;
+		log_info("this host's KVM refuses HWCR.TscFreqSel; Linux may log a firmware bug");
+	}
 }
 
 int x86_init_vcpu(int vcpu_fd, const struct kvm_cpuid2 *cpuid)
