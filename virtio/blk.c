@@ -14,6 +14,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -125,6 +126,13 @@ struct blk *blk_open(const struct disk_config *disk)
 	b->read_only = disk->read_only;
 	b->fd = open(path, (disk->read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC |
 			       (disk->cache_none ? O_DIRECT : 0));
+	if (b->fd < 0 && errno == EINVAL && disk->cache_none) {
+		/* cache=none promises no host page cache: refuse, do not fall back. */
+		log_error("disk %s: cache=none needs O_DIRECT, which this file system refuses "
+			  "(tmpfs before Linux 6.6); use cache=writeback or another file system",
+			  path);
+		goto fail;
+	}
 	if (b->fd < 0) {
 		log_error("disk %s: %s", path, strerror(errno));
 		goto fail;
@@ -258,6 +266,28 @@ static bool in_range(const struct blk *b, uint64_t sector, uint64_t bytes)
 	return sector <= b->sectors && count <= b->sectors - sector;
 }
 
+/*
+ * Write-zeroes where the file system can neither zero a range nor punch a
+ * hole (e.g. tmpfs before Linux 6.6 has no FALLOC_FL_ZERO_RANGE, and a
+ * block device may have neither): write them. The buffer is aligned for
+ * O_DIRECT.
+ */
+static int write_zeroes(int fd, off_t off, off_t len)
+{
+	static uint8_t zero[1 << 16] __attribute__((aligned(4096)));
+
+	while (len > 0) {
+		struct iovec iov = { zero, len < (off_t)sizeof(zero) ? (size_t)len : sizeof(zero) };
+		ssize_t n = pwritev(fd, &iov, 1, off);
+
+		if (n <= 0)
+			return -1;
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
 static uint8_t discard(struct blk *b, struct virtq_chain *c, size_t data_len, bool zeroes)
 {
 	struct {
@@ -265,6 +295,7 @@ static uint8_t discard(struct blk *b, struct virtq_chain *c, size_t data_len, bo
 		uint32_t num_sectors;
 		uint32_t flags;
 	} seg;
+	off_t off, len;
 	int mode;
 
 	/* One segment per request: max_discard_seg is 1. */
@@ -274,13 +305,18 @@ static uint8_t discard(struct blk *b, struct virtq_chain *c, size_t data_len, bo
 	    !in_range(b, seg.sector, (uint64_t)seg.num_sectors * SECTOR) ||
 	    (seg.flags & ~(uint32_t)VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP))
 		return VIRTIO_BLK_S_IOERR;
+	off = seg.sector * SECTOR;
+	len = (off_t)seg.num_sectors * SECTOR;
 	mode = FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE;
-	if (zeroes && !(seg.flags & VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP))
-		mode = FALLOC_FL_KEEP_SIZE | FALLOC_FL_ZERO_RANGE;
-	if (fallocate(b->fd, mode, seg.sector * SECTOR, (off_t)seg.num_sectors * SECTOR) == 0)
+	if (zeroes && !(seg.flags & VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP) &&
+	    fallocate(b->fd, FALLOC_FL_KEEP_SIZE | FALLOC_FL_ZERO_RANGE, off, len) == 0)
+		return VIRTIO_BLK_S_OK;
+	if (fallocate(b->fd, mode, off, len) == 0)
 		return VIRTIO_BLK_S_OK;
 	/* Punching is optional for a discard; for write-zeroes it is not. */
-	return zeroes ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
+	if (!zeroes)
+		return VIRTIO_BLK_S_OK;
+	return write_zeroes(b->fd, off, len) ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
 }
 
 uint32_t blk_handle(struct blk *b, struct virtq_chain *c, bool flush_negotiated)

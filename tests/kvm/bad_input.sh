@@ -76,3 +76,15 @@ if need_kvm "$name"; then
 		skip "$name" "needs root (to drop to nobody) or a user without /dev/kvm access"
 	fi
 fi
+
+# cache=none promises O_DIRECT: where the file system refuses it (tmpfs
+# before Linux 6.6, as in the bed), kvmini refuses the disk by name.
+name="bad input: cache=none on a file system without O_DIRECT"
+truncate -s 1M "$WORK/direct.img"
+if dd if=/dev/zero of="$WORK/direct.img" bs=4096 count=1 oflag=direct conv=notrunc 2>/dev/null; then
+	skip "$name" "$WORK's file system accepts O_DIRECT (tmpfs since Linux 6.6)"
+elif need_kvm "$name"; then
+	bad_input "cache=none on a file system without O_DIRECT" 2 \
+		"disk $WORK/direct.img: cache=none needs O_DIRECT, which this file system refuses" \
+		"$KVMINI" run --kernel "$probe" --disk "path=$WORK/direct.img,cache=none"
+fi
