@@ -2,8 +2,11 @@
 /*
  * PVH boot: an ELF vmlinux entered in 32-bit protected mode at the address
  * its XEN_ELFNOTE_PHYS32_ENTRY note names, with %ebx = hvm_start_info.
+ * The ABI allows ELF32 as well as ELF64 files; both are read here into the
+ * 64-bit structures (the note header is the same in both).
  */
 #include <elf.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "arch/x86/boot.h"
@@ -90,33 +93,75 @@ static int write_start_info(const struct guest_ram *ram, const struct boot_args 
 	return 0;
 }
 
+/* The fields of the ELF header that loading needs, from ELF32 or ELF64. */
+struct elf_info {
+	bool is64;
+	uint64_t phoff;
+	uint16_t phnum;
+};
+
+static int read_elf_header(const uint8_t *elf, size_t size, struct elf_info *info)
+{
+	Elf64_Ehdr e64;
+	Elf32_Ehdr e32;
+	size_t phentsize;
+
+	if (size < sizeof(e64)) {
+		log_error("kernel: truncated ELF header (%zu bytes)", size);
+		return -1;
+	}
+	memcpy(&e64, elf, sizeof(e64));
+	memcpy(&e32, elf, sizeof(e32));
+	info->is64 = e64.e_ident[EI_CLASS] == ELFCLASS64;
+	if (info->is64 ? e64.e_machine != EM_X86_64
+		       : e32.e_ident[EI_CLASS] != ELFCLASS32 ||
+				 (e32.e_machine != EM_386 && e32.e_machine != EM_X86_64)) {
+		log_error("kernel: ELF file is not an x86 kernel (ELF64 x86-64 or ELF32 i386)");
+		return -1;
+	}
+	info->phoff = info->is64 ? e64.e_phoff : e32.e_phoff;
+	info->phnum = info->is64 ? e64.e_phnum : e32.e_phnum;
+	phentsize = info->is64 ? sizeof(Elf64_Phdr) : sizeof(Elf32_Phdr);
+	if ((info->is64 ? e64.e_phentsize : e32.e_phentsize) != phentsize || !info->phnum ||
+	    !in_file(info->phoff, (uint64_t)info->phnum * phentsize, size)) {
+		log_error("kernel: ELF program headers are missing or outside the file");
+		return -1;
+	}
+	return 0;
+}
+
+/* Program header @i, widened to the 64-bit layout. */
+static Elf64_Phdr read_phdr(const uint8_t *elf, const struct elf_info *info, int i)
+{
+	Elf64_Phdr ph;
+	Elf32_Phdr p32;
+
+	if (info->is64) {
+		memcpy(&ph, elf + info->phoff + i * sizeof(ph), sizeof(ph));
+		return ph;
+	}
+	memcpy(&p32, elf + info->phoff + i * sizeof(p32), sizeof(p32));
+	return (Elf64_Phdr){ .p_type = p32.p_type,
+			     .p_offset = p32.p_offset,
+			     .p_paddr = p32.p_paddr,
+			     .p_filesz = p32.p_filesz,
+			     .p_memsz = p32.p_memsz };
+}
+
 int pvh_load(const struct guest_ram *ram, const struct boot_args *args, struct boot_setup *setup)
 {
 	const uint8_t *elf = args->kernel;
 	size_t size = args->kernel_len;
-	Elf64_Ehdr eh;
+	struct elf_info eh;
 	uint64_t entry = 0, lo = UINT64_MAX, hi = 0;
 	int have_entry = 0;
 
-	if (size < sizeof(eh)) {
-		log_error("kernel: truncated ELF header (%zu bytes)", size);
+	if (read_elf_header(elf, size, &eh))
 		return -1;
-	}
-	memcpy(&eh, elf, sizeof(eh));
-	if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_machine != EM_X86_64) {
-		log_error("kernel: ELF file is not a 64-bit x86 kernel");
-		return -1;
-	}
-	if (eh.e_phentsize != sizeof(Elf64_Phdr) || !eh.e_phnum ||
-	    !in_file(eh.e_phoff, (uint64_t)eh.e_phnum * sizeof(Elf64_Phdr), size)) {
-		log_error("kernel: ELF program headers are missing or outside the file");
-		return -1;
-	}
-	for (int i = 0; i < eh.e_phnum; i++) {
-		Elf64_Phdr ph;
+	for (int i = 0; i < eh.phnum; i++) {
+		Elf64_Phdr ph = read_phdr(elf, &eh, i);
 		uint8_t *dst;
 
-		memcpy(&ph, elf + eh.e_phoff + i * sizeof(ph), sizeof(ph));
 		if (ph.p_type == PT_NOTE && !have_entry)
 			have_entry = find_pvh_entry(elf, size, &ph, &entry) == 0;
 		if (ph.p_type != PT_LOAD || !ph.p_memsz)

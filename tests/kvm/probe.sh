@@ -1,7 +1,7 @@
-# Probe guests under kvmini: both boot paths, 1, 2 and 4 vCPUs, with an
-# initrd; every check the probe makes must pass (exit status 1 is the test
-# device's "pass").
-for format in elf bzImage; do
+# Probe guests under kvmini: every boot path (PVH from ELF64 and ELF32, and
+# bzImage), 1, 2 and 4 vCPUs, with an initrd; every check the probe makes
+# must pass (exit status 1 is the test device's "pass").
+for format in elf elf32 bzImage; do
 	for cpus in 1 2 4; do
 		name="probe $format ${cpus}cpu"
 		need_kvm "$name" || continue
