@@ -45,7 +45,10 @@ def read_response(s):
 
 def raw(data):
     s = connect()
-    s.sendall(data)
+    try:
+        s.sendall(data)
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # kvmini may answer (413, 431) and close before the request is all sent
     try:
         return read_response(s)
     finally:
