@@ -5,7 +5,7 @@
 #
 #   guest/build.sh [kernel|initramfs|tiny-initramfs|rootfs|cloud|all|path]
 #
-# Outputs (under $KVMINI_CACHE, default ~/.cache/kvmini):
+# Outputs (under $KVMINI_CACHE, default build/cache in the source tree):
 #   linux-<hash>/vmlinux, linux-<hash>/bzImage   minimal kernel (PVH + bzImage)
 #   initramfs.cpio.gz                            busybox-static initramfs
 #   tiny-initramfs.cpio                          /init that only powers off
@@ -16,7 +16,7 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-cache=${KVMINI_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kvmini}
+cache=${KVMINI_CACHE:-$(dirname "$here")/build/cache}
 jobs=${JOBS:-$(nproc)}
 mkdir -p "$cache"
 
@@ -85,36 +85,36 @@ check_config() {
 	[ $missing = 0 ] || die "kernel config fragment did not apply"
 }
 
-# The guest's /init: mounts the pseudo filesystems and hands over to a shell
-# or to the test script named on the kernel cmdline (kvmini.test=1).
-write_init() {
-	cat >"$1/init" <<'EOF'
-#!/bin/sh
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev 2>/dev/null
-echo "kvmini guest: init running, $(nproc) cpus"
-if grep -q kvmini.test=1 /proc/cmdline && [ -x /test.sh ]; then
-	/test.sh
-	poweroff -f
-fi
-exec /bin/sh
-EOF
-	chmod 755 "$1/init"
+# A host binary and the shared libraries it loads, at the same paths.
+copy_with_libs() { # BINARY TREE
+	local lib
+	mkdir -p "$2$(dirname "$1")"
+	cp "$1" "$2$1"
+	for lib in $(ldd "$1" | grep -o '/[^ ]*'); do
+		mkdir -p "$2$(dirname "$lib")"
+		cp -L "$lib" "$2$lib"
+	done
 }
 
+# The guest userspace: busybox (its init reads guest/linux/rootfs/etc/
+# inittab), the guest test script, mkfs.ext4 from the host's e2fsprogs and
+# a static vsock helper.
 make_busybox_tree() {
 	need_pkg busybox-static
+	need_pkg e2fsprogs
 	local dir=$1
-	rm -rf "$dir" && mkdir -p "$dir"/{bin,sbin,proc,sys,dev,etc,tmp,mnt}
+	rm -rf "$dir" && mkdir -p "$dir"/{bin,sbin,proc,sys,dev,etc,tmp,mnt,root}
 	cp /bin/busybox "$dir/bin/busybox"
 	local applet
 	for applet in $(/bin/busybox --list); do
 		[ -e "$dir/bin/$applet" ] || ln -s busybox "$dir/bin/$applet"
 	done
-	write_init "$dir"
-	cp "$here/linux/guest-test.sh" "$dir/test.sh"
-	chmod 755 "$dir/test.sh"
+	ln -s bin/busybox "$dir/init"
+	cp -r "$here/linux/rootfs/." "$dir/"
+	cp "$here/linux/test.sh" "$dir/test.sh"
+	copy_with_libs /sbin/mke2fs "$dir"
+	ln -s mke2fs "$dir/sbin/mkfs.ext4"
+	gcc -static -O2 -Wall -Wextra -Werror -o "$dir/bin/vsock-pipe" "$here/linux/vsock-pipe.c"
 }
 
 build_initramfs() {
@@ -156,7 +156,7 @@ build_cloud() {
 	mkdir -p "$dir"
 	if ! ls "$dir/$pkg"_*.deb >/dev/null 2>&1; then
 		log "downloading $pkg"
-		(cd "$dir" && apt-get download "$pkg" >/dev/null) || die "apt-get download $pkg failed"
+		(cd "$dir" && apt-get download -o APT::Sandbox::User=root "$pkg" >/dev/null) || die "apt-get download $pkg failed"
 	fi
 	root=$dir/root
 	rm -rf "$root" && dpkg -x "$dir/$pkg"_*.deb "$root"
@@ -168,7 +168,7 @@ build_cloud() {
 	for m in virtio virtio_ring virtio_mmio virtio_blk virtio_net net_failover failover \
 		virtio-rng virtio_console rng-core ext4 jbd2 mbcache crc16 crc32c_generic \
 		crc32c-intel libcrc32c vmw_vsock_virtio_transport vmw_vsock_virtio_transport_common \
-		vsock; do
+		vsock af_packet; do
 		mod=$(find "$root/lib/modules/$ver" -name "$m.ko*" | head -1)
 		[ -n "$mod" ] || continue
 		mkdir -p "$tree/$(dirname "${mod#$root/}")"
@@ -176,14 +176,15 @@ build_cloud() {
 	done
 	cp "$root/lib/modules/$ver"/modules.{order,builtin,builtin.modinfo} "$tree/lib/modules/$ver/" 2>/dev/null || true
 	depmod -b "$tree" "$ver"
-	# Load the virtio stack before the usual /init runs.
-	mv "$tree/init" "$tree/init.main"
-	cat >"$tree/init" <<'EOF2'
+	# /etc/rc loads the virtio stack through this.
+	cat >"$tree/etc/modules" <<'EOF2'
 #!/bin/sh
-for m in virtio_mmio virtio_blk virtio_net virtio-rng ext4; do modprobe $m 2>/dev/null; done
-exec /init.main
+for m in virtio_mmio virtio_blk virtio_net virtio-rng ext4 af_packet \
+	vmw_vsock_virtio_transport; do
+	modprobe $m 2>/dev/null
+done
 EOF2
-	chmod 755 "$tree/init"
+	chmod 755 "$tree/etc/modules"
 	(cd "$tree" && find . | cpio -o -H newc --quiet | gzip -6) >"$dir/initramfs.cpio.gz"
 	cp "$root/boot/vmlinuz-$ver" "$dir/vmlinuz"
 	log "cloud kernel $ver: $dir/vmlinuz with $dir/initramfs.cpio.gz"
