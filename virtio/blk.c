@@ -613,6 +613,13 @@ static void blk_reset(struct virtio_dev *vdev)
 	}
 }
 
+/* blk has one queue: its reset drains the same in-flight requests. */
+static void blk_queue_reset(struct virtio_dev *vdev, int queue)
+{
+	(void)queue;
+	blk_reset(vdev);
+}
+
 static void blk_config_read(struct virtio_dev *vdev, uint32_t offset, uint8_t *data, uint32_t size)
 {
 	struct blk *b = vdev->priv;
@@ -646,6 +653,7 @@ static const struct virtio_dev_ops blk_ops = {
 	.config_read = blk_config_read,
 	.queue_notify = blk_notify,
 	.reset = blk_reset,
+	.queue_reset = blk_queue_reset,
 	.poll_fd = blk_poll_fd,
 	.poll_ready = blk_completions,
 	.stats = blk_stats,

@@ -56,6 +56,9 @@
 #define INT_USED_RING 1
 #define INT_CONFIG 2
 
+/* The I/O thread's epoll tags beyond the queues' own (0 .. VIRTIO_MAX_QUEUES - 1) */
+enum { TAG_STOP = VIRTIO_MAX_QUEUES, TAG_POLL, TAG_RESET };
+
 static uint64_t offered_features(const struct virtio_dev *vdev)
 {
 	return vdev->features | 1ULL << VIRTIO_F_VERSION_1 | 1ULL << VIRTIO_F_RING_INDIRECT_DESC |
@@ -133,7 +136,7 @@ void virtio_notify_used(struct virtio_dev *vdev, int queue)
 
 void virtio_poll_enable(struct virtio_dev *vdev, bool on)
 {
-	struct epoll_event ev = { .events = on ? EPOLLIN : 0, .data.u32 = VIRTIO_MAX_QUEUES + 1 };
+	struct epoll_event ev = { .events = on ? EPOLLIN : 0, .data.u32 = TAG_POLL };
 
 	if (vdev->poll_enabled != on &&
 	    epoll_ctl(vdev->epoll_fd, EPOLL_CTL_MOD, vdev->ops->poll_fd(vdev), &ev) == 0)
@@ -185,16 +188,63 @@ void virtio_needs_reset(struct virtio_dev *vdev, const char *why)
 		raise_interrupt(vdev, INT_CONFIG);
 }
 
-static void device_reset(struct virtio_dev *vdev)
+#define RESET_DEVICE (1u << VIRTIO_MAX_QUEUES)
+
+/* On the I/O thread (or where there is none, in tests), lock held. */
+static void do_reset(struct virtio_dev *vdev, uint32_t what)
 {
-	vdev->status = 0;
-	vdev->driver_features = 0;
-	vdev->device_features_sel = vdev->driver_features_sel = vdev->queue_sel = 0;
-	vdev->interrupt_status = 0;
-	for (int i = 0; i < VIRTIO_MAX_QUEUES; i++)
+	if (what & RESET_DEVICE) {
+		vdev->status = 0;
+		vdev->driver_features = 0;
+		vdev->device_features_sel = vdev->driver_features_sel = vdev->queue_sel = 0;
+		vdev->interrupt_status = 0;
+		for (int i = 0; i < VIRTIO_MAX_QUEUES; i++)
+			virtq_reset(&vdev->queues[i]);
+		if (vdev->ops->reset)
+			vdev->ops->reset(vdev);
+		return;
+	}
+	for (int i = 0; i < VIRTIO_MAX_QUEUES; i++) {
+		if (!(what & (1u << i)))
+			continue;
 		virtq_reset(&vdev->queues[i]);
-	if (vdev->ops->reset)
-		vdev->ops->reset(vdev);
+		if (vdev->ops->queue_reset)
+			vdev->ops->queue_reset(vdev, i);
+	}
+}
+
+/*
+ * From the vCPU, lock held: has the I/O thread do the reset and waits for
+ * it, so the register write completes only once the reset has.
+ */
+static void request_reset(struct virtio_dev *vdev, uint32_t what)
+{
+	uint64_t one = 1;
+
+	if (!vdev->io_running) {
+		do_reset(vdev, what);
+		return;
+	}
+	vdev->reset_pending |= what;
+	if (write(vdev->reset_fd, &one, sizeof(one)) < 0)
+		log_warn("%s: waking the I/O thread for a reset: %s", vdev->ops->name,
+			 strerror(errno));
+	while (vdev->reset_pending && vdev->io_running)
+		pthread_cond_wait(&vdev->reset_done, &vdev->lock);
+}
+
+/* On the I/O thread, lock held: the resets the vCPUs asked for. */
+static void serve_resets(struct virtio_dev *vdev)
+{
+	uint64_t count;
+
+	if (read(vdev->reset_fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
+		log_warn("%s: reset eventfd: %s", vdev->ops->name, strerror(errno));
+	if (!vdev->reset_pending)
+		return;
+	do_reset(vdev, vdev->reset_pending);
+	vdev->reset_pending = 0;
+	pthread_cond_broadcast(&vdev->reset_done);
 }
 
 static struct virtq *selected_queue(struct virtio_dev *vdev)
@@ -257,10 +307,24 @@ static void set_addr_half(uint64_t *addr, bool high, uint32_t v)
 		*addr = (*addr & ~0xffffffffULL) | v;
 }
 
+/*
+ * The device goes live: a notify for each ready queue, so that the model
+ * looks at rings (and restarts the polling it stopped) that the driver
+ * filled before DRIVER_OK, when notifies are ignored.
+ */
+static void replay_notifies(struct virtio_dev *vdev)
+{
+	uint64_t one = 1;
+
+	for (int q = 0; q < vdev->ops->num_queues && vdev->io_running; q++)
+		if (vdev->queues[q].ready && write(vdev->notify_fd[q], &one, sizeof(one)) < 0)
+			log_warn("%s: notify on DRIVER_OK: %s", vdev->ops->name, strerror(errno));
+}
+
 static void write_status(struct virtio_dev *vdev, uint32_t v)
 {
 	if (v == 0) {
-		device_reset(vdev);
+		request_reset(vdev, RESET_DEVICE);
 		return;
 	}
 	if ((v & VIRTIO_STATUS_FEATURES_OK) && !(vdev->status & VIRTIO_STATUS_FEATURES_OK)) {
@@ -269,6 +333,8 @@ static void write_status(struct virtio_dev *vdev, uint32_t v)
 		    !virtio_has_feature(vdev, VIRTIO_F_VERSION_1))
 			v &= ~VIRTIO_STATUS_FEATURES_OK;
 	}
+	if ((v & VIRTIO_STATUS_DRIVER_OK) && !(vdev->status & VIRTIO_STATUS_DRIVER_OK))
+		replay_notifies(vdev);
 	vdev->status = v | (vdev->status & VIRTIO_STATUS_NEEDS_RESET);
 }
 
@@ -276,7 +342,7 @@ static void write_queue_reg(struct virtio_dev *vdev, struct virtq *q, uint64_t o
 {
 	if (offset == REG_QUEUE_RESET) {
 		if (v == 1 && virtio_has_feature(vdev, VIRTIO_F_RING_RESET))
-			virtq_reset(q);
+			request_reset(vdev, 1u << (q - vdev->queues));
 		return;
 	}
 	if (queue_locked(vdev, q))
@@ -396,36 +462,49 @@ static const struct device_ops virtio_mmio_ops = {
 	.write = virtio_mmio_write,
 };
 
+/* The I/O thread ends: it serves a last reset, so that no vCPU waits on. */
+static void *io_thread_exit(struct virtio_dev *vdev)
+{
+	pthread_mutex_lock(&vdev->lock);
+	serve_resets(vdev);
+	vdev->io_running = false;
+	pthread_cond_broadcast(&vdev->reset_done);
+	pthread_mutex_unlock(&vdev->lock);
+	return NULL;
+}
+
 static void *io_thread(void *arg)
 {
 	struct virtio_dev *vdev = arg;
-	struct epoll_event events[VIRTIO_MAX_QUEUES + 2];
+	struct epoll_event events[VIRTIO_MAX_QUEUES + 3];
 
 	if (seccomp_apply(ROLE_IO)) {
 		vm_request_exit(vdev->vm, EXIT_HOST_ERROR);
-		return NULL;
+		return io_thread_exit(vdev);
 	}
 	for (;;) {
 		int n = epoll_wait(vdev->epoll_fd, events, ARRAY_SIZE(events), -1);
 
 		if (n < 0 && errno != EINTR) {
 			log_error("%s: epoll_wait: %s", vdev->ops->name, strerror(errno));
-			return NULL;
+			return io_thread_exit(vdev);
 		}
 		for (int i = 0; i < n; i++) {
 			int tag = events[i].data.u32;
 			uint64_t count;
 
-			if (tag == VIRTIO_MAX_QUEUES)
-				return NULL; /* stop */
+			if (tag == TAG_STOP)
+				return io_thread_exit(vdev);
 			pthread_mutex_lock(&vdev->lock);
-			if (vdev->paused && tag == VIRTIO_MAX_QUEUES + 1) {
+			if (tag == TAG_RESET) {
+				serve_resets(vdev);
+			} else if (vdev->paused && tag == TAG_POLL) {
 				vdev->poll_held = true;
 				virtio_poll_enable(vdev, false);
 			} else if (vdev->paused) {
 				if (read(vdev->notify_fd[tag], &count, sizeof(count)) > 0)
 					vdev->held_notifies |= 1u << tag;
-			} else if (tag == VIRTIO_MAX_QUEUES + 1) {
+			} else if (tag == TAG_POLL) {
 				vdev->ops->poll_ready(vdev);
 			} else if (read(vdev->notify_fd[tag], &count, sizeof(count)) > 0 &&
 				   vdev->queues[tag].ready &&
@@ -450,8 +529,9 @@ static int setup_eventfds(struct virtio_dev *vdev)
 
 	vdev->irq_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	vdev->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	vdev->reset_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	vdev->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-	if (vdev->irq_fd < 0 || vdev->stop_fd < 0 || vdev->epoll_fd < 0)
+	if (vdev->irq_fd < 0 || vdev->stop_fd < 0 || vdev->reset_fd < 0 || vdev->epoll_fd < 0)
 		return -1;
 	irqfd.fd = vdev->irq_fd;
 	if (ioctl(vdev->vm->kvm.vm_fd, KVM_IRQFD, &irqfd) < 0)
@@ -472,10 +552,11 @@ static int setup_eventfds(struct virtio_dev *vdev)
 		    watch(vdev->epoll_fd, vdev->notify_fd[i], i))
 			return -1;
 	}
-	if (watch(vdev->epoll_fd, vdev->stop_fd, VIRTIO_MAX_QUEUES))
+	if (watch(vdev->epoll_fd, vdev->stop_fd, TAG_STOP) ||
+	    watch(vdev->epoll_fd, vdev->reset_fd, TAG_RESET))
 		return -1;
 	if (vdev->ops->poll_fd && vdev->ops->poll_fd(vdev) >= 0) {
-		if (watch(vdev->epoll_fd, vdev->ops->poll_fd(vdev), VIRTIO_MAX_QUEUES + 1))
+		if (watch(vdev->epoll_fd, vdev->ops->poll_fd(vdev), TAG_POLL))
 			return -1;
 		vdev->poll_enabled = true;
 	}
@@ -505,10 +586,11 @@ int virtio_mmio_add(struct vm *vm, const struct virtio_dev_ops *ops, uint64_t fe
 	vdev->vm = vm;
 	vdev->base = VIRTIO_MMIO_BASE + index * VIRTIO_MMIO_SIZE;
 	vdev->irq = VIRTIO_IRQ_BASE + index;
-	vdev->irq_fd = vdev->stop_fd = vdev->epoll_fd = -1;
+	vdev->irq_fd = vdev->stop_fd = vdev->reset_fd = vdev->epoll_fd = -1;
 	for (int i = 0; i < VIRTIO_MAX_QUEUES; i++)
 		vdev->notify_fd[i] = -1;
 	pthread_mutex_init(&vdev->lock, NULL);
+	pthread_cond_init(&vdev->reset_done, NULL);
 	vm->virtio[vm->nvirtio++] = vdev;
 	if (setup_eventfds(vdev)) {
 		log_error("%s: setting up ioeventfd/irqfd: %s", ops->name, strerror(errno));
@@ -524,8 +606,10 @@ int virtio_mmio_add(struct vm *vm, const struct virtio_dev_ops *ops, uint64_t fe
 	acpi.irq = vdev->irq;
 	if (vm_add_acpi_device(vm, &acpi))
 		return -1;
+	vdev->io_running = true;
 	err = pthread_create(&vdev->thread, NULL, io_thread, vdev);
 	if (err) {
+		vdev->io_running = false;
 		log_error("%s: starting I/O thread: %s", ops->name, strerror(err));
 		return -1;
 	}
@@ -555,6 +639,8 @@ void virtio_mmio_stop(struct virtio_dev *vdev)
 		close(vdev->irq_fd);
 	if (vdev->stop_fd >= 0)
 		close(vdev->stop_fd);
+	if (vdev->reset_fd >= 0)
+		close(vdev->reset_fd);
 	if (vdev->epoll_fd >= 0)
 		close(vdev->epoll_fd);
 	if (vdev->ops->destroy)

@@ -36,8 +36,14 @@ struct virtio_dev_ops {
 			     uint32_t size);
 	/* Called on the device's I/O thread, with vdev->lock held. */
 	void (*queue_notify)(struct virtio_dev *vdev, int queue);
-	/* The driver reset the device (status 0 or QueueReset); lock held. */
+	/*
+	 * The driver reset the device (status 0), or one queue (QueueReset),
+	 * which may be NULL. Both run on the I/O thread, lock held, while the
+	 * vCPU that asked waits: work in flight must be finished or dropped
+	 * before they return, so that nothing lands in a re-armed ring.
+	 */
 	void (*reset)(struct virtio_dev *vdev);
+	void (*queue_reset)(struct virtio_dev *vdev, int queue);
 	/* An extra fd for the I/O thread to poll (a tap, a timer); -1 if none. */
 	int (*poll_fd)(struct virtio_dev *vdev);
 	void (*poll_ready)(struct virtio_dev *vdev);
@@ -84,6 +90,16 @@ struct virtio_dev {
 	int notify_fd[VIRTIO_MAX_QUEUES];
 	int epoll_fd;
 	int stop_fd;
+	/*
+	 * Resets run on the I/O thread (its seccomp list allows what a model
+	 * needs to drop its work), handed over by the vCPU: RESET_DEVICE or
+	 * one bit per queue in reset_pending, reset_fd to wake the thread, and
+	 * reset_done to wake the vCPU when the bits are clear.
+	 */
+	int reset_fd;
+	uint32_t reset_pending;
+	pthread_cond_t reset_done;
+	bool io_running;
 	bool poll_enabled;
 	bool paused;
 	bool poll_held; /* polling that a pause suspended */
