@@ -230,8 +230,11 @@ static void rx_pump(struct virtio_dev *vdev)
 	struct net *n = vdev->priv;
 	bool pushed = false;
 
-	if (!n->link_up || !vdev->queues[RXQ].ready || !(vdev->status & VIRTIO_STATUS_DRIVER_OK))
+	/* Not live: stop watching the tap until the transport replays a notify. */
+	if (!n->link_up || !vdev->queues[RXQ].ready || !(vdev->status & VIRTIO_STATUS_DRIVER_OK)) {
+		virtio_poll_enable(vdev, false);
 		return;
+	}
 	if (!n->offloads_set)
 		set_offloads(vdev);
 	for (int budget = 256; budget--;) {

@@ -421,10 +421,13 @@ static void rx_pump(struct virtio_dev *vdev)
 {
 	struct vsock *v = vdev->priv;
 	struct virtq *q = &vdev->queues[RXQ];
-	bool pushed = false, progress = true;
+	bool pushed = false, progress = true, no_room = false;
 
-	if (!q->ready || !(vdev->status & VIRTIO_STATUS_DRIVER_OK))
+	/* Not live: nothing to watch until the transport replays a notify. */
+	if (!q->ready || !(vdev->status & VIRTIO_STATUS_DRIVER_OK)) {
+		virtio_poll_enable(vdev, false);
 		return;
+	}
 	v->rx_starved = false;
 	while (progress) {
 		progress = false;
@@ -463,6 +466,8 @@ static void rx_pump(struct virtio_dev *vdev)
 			}
 			if (len < 0) {
 				virtq_unpop(q, 1);
+				/* A header-only buffer cannot carry this connection's data. */
+				no_room |= c && v->chain.in_len == HDR_LEN && wants_data(c);
 				continue;
 			}
 			buf_to_iov(v->chain.in, v->chain.nin, 0, &h, HDR_LEN);
@@ -477,6 +482,8 @@ static void rx_pump(struct virtio_dev *vdev)
 				update_events(v, c);
 		}
 	}
+	/* Data waits and no buffer can take it: as starved as an empty ring. */
+	v->rx_starved = no_room;
 out:
 	if (pushed)
 		virtio_notify_used(vdev, RXQ);
