@@ -13,6 +13,8 @@ import subprocess
 import tempfile
 import time
 
+from bed import run_in_bed_if_asked
+
 TICK = os.sysconf("SC_CLK_TCK")
 
 
@@ -52,6 +54,7 @@ def put(sock, path, body):
 
 
 def main():
+    run_in_bed_if_asked()
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=20)
     ap.add_argument("--kvmini", default="./kvmini")

@@ -22,6 +22,8 @@ import subprocess
 import tempfile
 import time
 
+from bed import run_in_bed_if_asked
+
 TICK = os.sysconf("SC_CLK_TCK")
 PHASES = {  # name: (fio rw, bs, iodepth)
     "randread-4k-qd1": ("randread", "4k", 1),
@@ -94,6 +96,7 @@ def fio(path, rw, bs, depth, size):
 
 
 def main():
+    run_in_bed_if_asked()
     ap = argparse.ArgumentParser()
     ap.add_argument("--scale", type=int, default=10)
     ap.add_argument("--size-mib", type=int, default=256)

@@ -22,6 +22,8 @@ import statistics
 import subprocess
 import time
 
+from bed import run_in_bed_if_asked
+
 ENDLESS = "probe.ring3=100000000000000 probe.end=1"
 
 
@@ -67,6 +69,7 @@ def summarize(name, values, unit):
 
 
 def main():
+    run_in_bed_if_asked()
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=20)
     ap.add_argument("--kvmini", default="./kvmini")

@@ -17,11 +17,11 @@ import statistics
 import subprocess
 import time
 
-CACHE = os.environ.get("KVMINI_CACHE", os.path.expanduser("~/.cache/kvmini"))
-EMULATED = os.path.exists("/sys/module/kvm_pvm")
-CMDLINE = ("console=ttyS0 root=/dev/vda rootfstype=ext4 rw init=/init ip=dhcp panic=-1" + (
-    " rootflags=no_prefetch_block_bitmaps,noinit_itable noxsave clearcpuid=popcnt,smap"
-    " no_int3_selftest reboot=t" if EMULATED else ""))
+from bed import run_in_bed_if_asked
+
+CACHE = os.environ.get("KVMINI_CACHE", os.path.join(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "build", "cache"))
+CMDLINE = "console=ttyS0 root=/dev/vda rootfstype=ext4 rw init=/init ip=dhcp panic=-1"
 ROOT = "build/bench-root.ext4"
 
 
@@ -50,6 +50,7 @@ def time_to_init(argv, limit=300):
 
 
 def main():
+    run_in_bed_if_asked()
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--cpus", type=int, default=2)
@@ -72,8 +73,7 @@ def main():
     for _ in range(args.runs):
         for name, argv in vmms.items():
             times[name].append(time_to_init(argv))
-    print(f"time to 'Run /init', {args.cpus} vCPUs, {args.runs} runs each"
-          f"{' (emulating KVM host: kvm_pvm)' if EMULATED else ''}")
+    print(f"time to 'Run /init', {args.cpus} vCPUs, {args.runs} runs each")
     medians = {}
     for name, values in times.items():
         ok = [v for v in values if v is not None]

@@ -23,6 +23,8 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 from blk import device_cpu  # noqa: E402
 
+from bed import run_in_bed_if_asked
+
 
 def tap_counter(name):
     """tap0's counter from /proc/net/dev, which (unlike /sys) follows the netns."""
@@ -92,6 +94,7 @@ def inner(argv, flood):
 
 
 def main():
+    run_in_bed_if_asked()
     if len(sys.argv) > 1 and sys.argv[1] == "--inner":
         inner(sys.argv[3:], int(sys.argv[2]))
         return

@@ -15,6 +15,8 @@ import subprocess
 import tempfile
 import time
 
+from bed import run_in_bed_if_asked
+
 
 def vmm_cpu_s(pid):
     # The VMM's own threads: vCPU time is the guest's (it busy-polls).
@@ -63,6 +65,7 @@ def one_run(args, n):
 
 
 def main():
+    run_in_bed_if_asked()
     ap = argparse.ArgumentParser()
     ap.add_argument("--mib", type=int, default=64)
     ap.add_argument("--runs", type=int, default=3)
