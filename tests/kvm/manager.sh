@@ -179,7 +179,7 @@ if need_qemu "$name"; then
     <type arch='x86_64' machine='microvm'>hvm</type>
     <kernel>$kit/kernel-bzImage</kernel>
     <initrd>$kit/initramfs.cpio.gz</initrd>
-    <cmdline>console=ttyS0 panic=-1 kvmini.test=1 kvmini.cpus=1 tsc_early_khz=2000000 lpj=4000000</cmdline>
+    <cmdline>console=ttyS0 panic=-1 kvmini.test=basic kvmini.cpus=1 tsc_early_khz=2000000 lpj=4000000</cmdline>
   </os>
   <features><acpi/></features>
   <devices>
@@ -203,4 +203,54 @@ XML
 	fi
 	mgr destroy linux-tcg >/dev/null 2>&1
 	mgr undefine linux-tcg >/dev/null
+fi
+
+# Real Linux on the kvm back end, from XML: start, the console, suspend and
+# resume of a counting guest, a graceful shutdown (Ctrl-Alt-Del reaches
+# busybox init), a start again, destroy.
+name="manager: kvm back end runs a Linux domain through its lifecycle"
+if need_kvm "$name"; then
+	cat >"$mgr_dir/linux.xml" <<XML
+<domain type='kvm'>
+  <name>linux</name>
+  <memory unit='MiB'>256</memory>
+  <vcpu>2</vcpu>
+  <os>
+    <type arch='x86_64' machine='microvm'>hvm</type>
+    <kernel>$kit/kernel-bzImage</kernel>
+    <initrd>$kit/initramfs.cpio.gz</initrd>
+    <cmdline>console=ttyS0 panic=-1 kvmini.test=tick kvmini.end=wait</cmdline>
+  </os>
+  <features><acpi/></features>
+  <devices>
+    <serial type='pty'/>
+    <rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>
+  </devices>
+</domain>
+XML
+	why=""
+	log=$mgr_dir/state/linux/log
+	mgr define "$mgr_dir/linux.xml" >/dev/null || why="define failed"
+	mgr start linux >/dev/null 2>"$mgr_dir/linux.err" || why="${why:-start: $(cat "$mgr_dir/linux.err")}"
+	wait_for_line "$log" '^GUEST tick 3' 120 || why="${why:-the guest's counter never started}"
+	sleep 2 | timeout 10 "$KVMINI" --state-dir "$mgr_dir/state" console linux \
+		>"$mgr_dir/linux-console.out" 2>&1
+	grep -q 'GUEST tick' "$mgr_dir/linux-console.out" || why="${why:-console showed no ticks}"
+	mgr suspend linux >/dev/null && [ "$(mgr_state linux)" = "paused|user" ] || why="${why:-suspend}"
+	sleep 0.5
+	a=$(grep -c '^GUEST tick' "$log")
+	sleep 2
+	b=$(grep -c '^GUEST tick' "$log")
+	[ "$a" = "$b" ] || why="${why:-ticks went $a -> $b while suspended}"
+	mgr resume linux >/dev/null && [ "$(mgr_state linux)" = "running|booted" ] || why="${why:-resume}"
+	wait_for_line "$log" "^GUEST tick $((b + 3))" 60 || why="${why:-no ticks after resume}"
+	mgr shutdown linux --timeout 60 >/dev/null 2>>"$mgr_dir/linux.err" || why="${why:-shutdown failed}"
+	[ "$(mgr_state linux)" = "shut off|shutdown" ] || why="${why:-after shutdown: $(mgr_state linux)}"
+	grep -q '^GUEST ctrlaltdel' "$log" || why="${why:-busybox init's ctrlaltdel action did not run}"
+	mgr start linux >/dev/null 2>>"$mgr_dir/linux.err" || why="${why:-second start}"
+	wait_for_line "$log" '^GUEST tick 1' 120 || why="${why:-no ticks after the second start}"
+	mgr destroy linux >/dev/null || why="${why:-destroy}"
+	[ "$(mgr_state linux)" = "shut off|destroyed" ] || why="${why:-after destroy: $(mgr_state linux)}"
+	mgr undefine linux >/dev/null
+	[ -z "$why" ] && pass "$name" || fail "$name" "$why" "$log" "$mgr_dir/linux.err"
 fi
