@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,17 +21,11 @@
 
 uint64_t kvmini_start_ns;
 
-/* Workarounds an instruction-emulating KVM (kvm_pvm) needs; see README. */
-#define EMULATED_HOST_CMDLINE                                                     \
-	"console=ttyS0 noxsave clearcpuid=popcnt,smap no_int3_selftest panic=-1 " \
-	"reboot=t"
-
-static int host_kvm_is_emulated(void)
-{
-	return access("/sys/module/kvm_pvm", F_OK) == 0;
-}
-
-/* Points the demo at the guest kit that "make guest" builds. */
+/*
+ * Points the demo at the guest kit that "make guest" builds: the minimal
+ * kernel and the busybox initramfs, under $KVMINI_CACHE (make sets it to
+ * build/cache) or ~/.cache/kvmini.
+ */
 static int demo_config(struct run_options *opts, char *kernel, char *initrd, size_t len)
 {
 	const char *cache = getenv("KVMINI_CACHE");
@@ -40,13 +36,8 @@ static int demo_config(struct run_options *opts, char *kernel, char *initrd, siz
 		snprintf(dir, sizeof(dir), "%s", cache);
 	else
 		snprintf(dir, sizeof(dir), "%s/.cache/kvmini", home ? home : "/root");
-	/*
-	 * Where KVM emulates ring 0, unpacking busybox takes a minute and its
-	 * userspace cannot run anyway: boot the 10 KiB init instead.
-	 */
 	snprintf(kernel, len, "%s/kernel-vmlinux", dir);
-	snprintf(initrd, len, "%s/%s", dir,
-		 host_kvm_is_emulated() ? "tiny-initramfs.cpio" : "initramfs.cpio.gz");
+	snprintf(initrd, len, "%s/initramfs.cpio.gz", dir);
 	if (access(kernel, R_OK) || access(initrd, R_OK)) {
 		log_error("the demo guest is not built (no %s); run: make guest", kernel);
 		return EXIT_BAD_INPUT;
@@ -55,15 +46,8 @@ static int demo_config(struct run_options *opts, char *kernel, char *initrd, siz
 	opts->vm.initrd = initrd;
 	if (opts->vm.cpus == 1)
 		opts->vm.cpus = 2;
-	if (!*opts->vm.cmdline) {
-		if (host_kvm_is_emulated()) {
-			log_info("this host's KVM emulates guest ring 0 (kvm_pvm): the demo "
-				 "boots Linux to \"Run /init\"; userspace needs hardware KVM");
-			opts->vm.cmdline = EMULATED_HOST_CMDLINE;
-		} else {
-			opts->vm.cmdline = "console=ttyS0 panic=-1";
-		}
-	}
+	if (!*opts->vm.cmdline)
+		opts->vm.cmdline = "console=ttyS0 panic=-1 quiet";
 	return 0;
 }
 
@@ -116,6 +100,34 @@ static int load_images(const struct vm_config *config, struct images *img)
 }
 
 /*
+ * Each VM runs on a thread of its own, which installs the VM thread's
+ * seccomp list (ROLE_MAIN) over the builder's that this thread holds:
+ * filters are inherited and stack, so the thread that builds the next VM
+ * on a restart, and creates its threads, must not hold that narrower one.
+ */
+static void *vm_run_thread(void *arg)
+{
+	struct vm *vm = arg;
+
+	return (void *)(intptr_t)vm_run(vm);
+}
+
+static int run_vm(struct vm *vm)
+{
+	pthread_t thread;
+	void *code;
+	int err = pthread_create(&thread, NULL, vm_run_thread, vm);
+
+	if (err) {
+		log_error("starting the VM's thread: %s", strerror(err));
+		return EXIT_HOST_ERROR;
+	}
+	pthread_setname_np(thread, "vmm");
+	pthread_join(thread, &code);
+	return (int)(intptr_t)code;
+}
+
+/*
  * Boots @config, again on each reboot if it asks for restarts, until the
  * guest stops for good. Sets *@started once a VM ran. Returns the exit code.
  */
@@ -125,6 +137,8 @@ static int boot(const struct vm_config *config, const struct images *img, struct
 	int code = 0;
 
 	*started = false;
+	if (seccomp_apply(ROLE_BUILDER))
+		return EXIT_HOST_ERROR;
 	console_raw_mode();
 	while (!code) {
 		struct vm *vm = calloc(1, sizeof(*vm));
@@ -139,7 +153,7 @@ static int boot(const struct vm_config *config, const struct images *img, struct
 			api_vm_started(api, code ? NULL : vm, code);
 		if (!code) {
 			*started = true;
-			code = vm_run(vm);
+			code = run_vm(vm);
 			if (api)
 				api_vm_exited(api, code);
 		}

@@ -2,8 +2,8 @@
 /*
  * Per-thread seccomp allow-lists (libseccomp). The vCPU and I/O threads,
  * which handle what the guest controls, get only the syscalls and ioctls
- * their loops make; the main thread, which also rebuilds the VM on
- * --reboot=restart, gets a broader list.
+ * their loops make; the VM's thread (console, signals) a broader list; the
+ * main thread, which builds each VM and creates every thread, the union.
  */
 #include <errno.h>
 #include <linux/fs.h>
@@ -132,6 +132,12 @@ static const int main_syscalls[] = {
 	SCMP_SYS(accept4), /* console socket clients */
 };
 
+/* Building a VM beyond what its threads' lists hold: vsock's listener. */
+static const int builder_syscalls[] = {
+	SCMP_SYS(bind),
+	SCMP_SYS(listen),
+};
+
 static int allow_all(scmp_filter_ctx ctx, const int *calls, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -154,19 +160,20 @@ static int allow_ioctls(scmp_filter_ctx ctx, const unsigned long *reqs, size_t n
 
 int seccomp_apply(enum thread_role role)
 {
-	static bool main_done;
+	static bool builder_done;
 	scmp_filter_ctx ctx;
 	int ret = -1;
 
 	/*
-	 * Filters stack and cannot be removed: the main thread, which lives
-	 * across --reboot=restart, installs its list once, or a long-running
-	 * VM would hit the kernel's limit on filter length.
+	 * Filters stack, are inherited by the threads a thread creates, and
+	 * cannot be removed. The main thread lives across restarts and
+	 * installs its list once; every other thread is new and installs its
+	 * own, under the builder's, which holds it.
 	 */
-	if (mode == SECCOMP_OFF || (role == ROLE_MAIN && main_done))
+	if (mode == SECCOMP_OFF || (role == ROLE_BUILDER && builder_done))
 		return 0;
-	if (role == ROLE_MAIN)
-		main_done = true;
+	if (role == ROLE_BUILDER)
+		builder_done = true;
 	ctx = seccomp_init(mode == SECCOMP_LOG ? SCMP_ACT_LOG : SCMP_ACT_KILL_PROCESS);
 	if (!ctx)
 		goto out;
@@ -189,6 +196,14 @@ int seccomp_apply(enum thread_role role)
 		break;
 	case ROLE_MAIN:
 		if (allow_all(ctx, main_syscalls, ARRAY_SIZE(main_syscalls)))
+			goto out;
+		break;
+	case ROLE_BUILDER:
+		/* main allows any ioctl (the vCPU's, the I/O and API threads'); add their syscalls. */
+		if (allow_all(ctx, main_syscalls, ARRAY_SIZE(main_syscalls)) ||
+		    allow_all(ctx, io_syscalls, ARRAY_SIZE(io_syscalls)) ||
+		    allow_all(ctx, api_syscalls, ARRAY_SIZE(api_syscalls)) ||
+		    allow_all(ctx, builder_syscalls, ARRAY_SIZE(builder_syscalls)))
 			goto out;
 		break;
 	}

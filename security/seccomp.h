@@ -9,7 +9,13 @@ enum seccomp_mode {
 };
 
 enum thread_role {
-	ROLE_MAIN, /* console, signals, VM (re)creation */
+	/*
+	 * The main thread, which builds each VM (again on a restart) and so
+	 * creates every other thread: its list holds all of theirs, because
+	 * a thread inherits its creator's filter and the two stack.
+	 */
+	ROLE_BUILDER,
+	ROLE_MAIN, /* the VM's own thread: console, signals, exits */
 	ROLE_VCPU,
 	ROLE_IO, /* virtio device threads */
 	ROLE_API, /* the API server thread */
