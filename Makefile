@@ -156,7 +156,7 @@ soak: kvmini $(PROBES)
 guest:
 	guest/build.sh all
 
-# What make check boots: the kernel (cached by config hash) and a tiny init.
+# What make check boots: the kernels (cached by config hash), initramfs and root disk.
 guest-test-kit:
 	guest/build.sh all
 
@@ -166,8 +166,9 @@ demo: kvmini guest
 		echo "kvmini demo: $$(scripts/kvm-usable --why); running kvmini inside a TCG-nested KVM (scripts/kvm-bed)"; \
 		scripts/kvm-bed -i -- ./kvmini run --demo; fi
 
+# On a host without usable KVM, in the nested test bed.
 bench: kvmini $(PROBES)
-	bench/boot.sh
+	if scripts/kvm-usable; then bench/boot.py; else bench/boot.py --bed; fi
 
 FORMAT_SRCS = $(shell git ls-files '*.c' '*.h')
 

@@ -3,15 +3,14 @@
 # source tree. Everything here is reproducible from apt; nothing binary is
 # committed.
 #
-#   guest/build.sh [kernel|initramfs|tiny-initramfs|rootfs|cloud|all|path]
+#   guest/build.sh [kernel|initramfs|rootfs|cloud|all|path]
 #
 # Outputs (under $KVMINI_CACHE, default build/cache in the source tree):
 #   linux-<hash>/vmlinux, linux-<hash>/bzImage   minimal kernel (PVH + bzImage)
 #   initramfs.cpio.gz                            busybox-static initramfs
-#   tiny-initramfs.cpio                          /init that only powers off
 #   rootfs.ext4                                  busybox-static ext4 root disk
 #   cloud/vmlinuz, cloud/initramfs.cpio.gz       Debian's cloud kernel + its
-#                                                virtio modules (for hardware KVM)
+#                                                virtio modules
 # and symlinks kernel-vmlinux, kernel-bzImage pointing at the current build.
 set -euo pipefail
 
@@ -34,18 +33,16 @@ build_kernel() {
 	local tarball=/usr/src/linux-source-6.1.tar.xz
 	local srcver key out src
 	srcver=$(dpkg-query -W -f='${Version}' linux-source-6.1)
-	key=$(cat "$here/linux/kernel.config" "$here/linux/int3-selftest.patch" |
-		{ cat; echo "$srcver"; } | sha256sum | cut -c1-12)
+	key=$({ cat "$here/linux/kernel.config"; echo "$srcver"; } | sha256sum | cut -c1-12)
 	out=$cache/linux-$key
 	if [ -f "$out/vmlinux" ] && [ -f "$out/bzImage" ]; then
 		log "kernel cached: $out"
 	else
-		src=$cache/src-linux-$srcver
+		src=$cache/linux-source-$srcver
 		if [ ! -d "$src" ]; then
 			log "unpacking $tarball"
 			rm -rf "$src.tmp" && mkdir -p "$src.tmp"
 			tar -xf "$tarball" -C "$src.tmp" --strip-components=1
-			patch -d "$src.tmp" -p1 -s <"$here/linux/int3-selftest.patch"
 			mv "$src.tmp" "$src"
 		fi
 		log "configuring (tinyconfig + guest/linux/kernel.config)"
@@ -126,26 +123,9 @@ build_initramfs() {
 	log "initramfs: $cache/initramfs.cpio.gz"
 }
 
-# An uncompressed initramfs holding only /dev/console and a tiny /init,
-# packed with the kernel tree's gen_init_cpio so no device node is made on
-# the host.
-build_tiny_initramfs() {
-	build_kernel
-	local src dir=$cache/tiny
-	src=$cache/src-linux-$(dpkg-query -W -f='${Version}' linux-source-6.1)
-	mkdir -p "$dir"
-	gcc -static -nostdlib -Os -fno-stack-protector -fno-pie -no-pie -Wall -Werror \
-		-o "$dir/init" "$here/linux/tiny-init.c"
-	printf '%s\n' 'dir /dev 755 0 0' 'nod /dev/console 600 0 0 c 5 1' \
-		"file /init $dir/init 755 0 0" >"$dir/list"
-	"$src/usr/gen_init_cpio" "$dir/list" >"$cache/tiny-initramfs.cpio.tmp"
-	mv "$cache/tiny-initramfs.cpio.tmp" "$cache/tiny-initramfs.cpio"
-	log "tiny initramfs: $cache/tiny-initramfs.cpio"
-}
-
-# Debian's stock cloud kernel, for hardware hosts: its virtio drivers are
+# Debian's stock cloud kernel: its virtio drivers are
 # modules, found through ACPI (it lacks VIRTIO_MMIO_CMDLINE_DEVICES), so
-# its initramfs carries them, indexed with depmod -b, and /init loads them.
+# its initramfs carries them, indexed with depmod -b, and /etc/rc loads them.
 build_cloud() {
 	need_pkg busybox-static
 	need_pkg cpio
@@ -195,8 +175,7 @@ build_rootfs() {
 	local tree=$cache/rootfs-tree
 	make_busybox_tree "$tree"
 	rm -f "$cache/rootfs.ext4.tmp"
-	# lazy init off: the ext4lazyinit thread's exit path runs fwait, which
-	# emulating KVM hosts (kvm_pvm) cannot execute.
+	# Lazy init off: no background zeroing competes with the tests' I/O.
 	mke2fs -q -t ext4 -d "$tree" -E lazy_itable_init=0,lazy_journal_init=0 \
 		-L kvmini-root "$cache/rootfs.ext4.tmp" 64M
 	mv "$cache/rootfs.ext4.tmp" "$cache/rootfs.ext4"
@@ -206,10 +185,9 @@ build_rootfs() {
 case "${1:-all}" in
 kernel) build_kernel ;;
 initramfs) build_initramfs ;;
-tiny-initramfs) build_tiny_initramfs ;;
 cloud) build_cloud ;;
 rootfs) build_rootfs ;;
-all) build_kernel && build_initramfs && build_tiny_initramfs && build_rootfs && build_cloud ;;
+all) build_kernel && build_initramfs && build_rootfs && build_cloud ;;
 path) echo "$cache" ;;
-*) die "usage: guest/build.sh [kernel|initramfs|tiny-initramfs|rootfs|cloud|all|path]" ;;
+*) die "usage: guest/build.sh [kernel|initramfs|rootfs|cloud|all|path]" ;;
 esac

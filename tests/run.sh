@@ -41,29 +41,69 @@ run_suites() {
 	for suite in "$@"; do
 		echo "== $suite"
 		[ -n "${KVMINI_BED_STATE:-}" ] && echo "$suite" >"$KVMINI_BED_STATE/current"
+		local suite_t0=$SECONDS
 		if [ "$suite" = unit ]; then
 			run_unit
 		else
 			. "$suite"
 		fi
+		echo "   ($suite: $((SECONDS - suite_t0)) s)"
+		# After each suite, so that a bed that dies keeps what ran.
+		[ -n "${KVMINI_COUNTS:-}" ] && echo "$passed $failed $skipped" >"$KVMINI_COUNTS"
 	done
 }
 
-# The KVM suites, inside the bed: its counts come back through a file in
-# this run's work directory, which the bed shares read-write.
+# The KVM suites, inside the bed: one bed of one vCPU per host core, each
+# with a share of the suites (largest first, each to the least loaded
+# bed). Their counts come back through files in this run's work directory,
+# which the beds share read-write. The first bed streams its output; the
+# others' follows when they end.
+suite_weight() {
+	case "$1" in
+	tests/linux/userspace.sh) echo 12 ;;
+	tests/kvm/api.sh | tests/kvm/manager.sh | tests/kvm/soak.sh | tests/kvm/virtio.sh) echo 4 ;;
+	*) echo 1 ;;
+	esac
+}
+
 run_kvm_in_bed() {
-	local why=$1 counts=$WORK/bed-counts bed_rc p f s
+	local why=$1 beds=${KVMINI_BEDS:-$(nproc)} i suite best p f s rc
+	local -a share load pids
 	echo "== KVM suites in the nested test bed: $why"
-	echo "   (QEMU TCG with emulated AMD SVM runs Debian's 6.1 kernel, whose kvm_amd gives /dev/kvm)"
-	scripts/kvm-bed -w "$WORK" -- env KVMINI_COUNTS="$counts" KVMINI_KVM_SUITES="$kvm_suites" \
-		tests/run.sh kvm
-	bed_rc=$?
-	if read -r p f s <"$counts" 2>/dev/null; then
-		passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
-	fi
-	if [ $bed_rc != 0 ] && [ $bed_rc != 1 ]; then
-		fail "nested test bed" "scripts/kvm-bed exited $bed_rc before the KVM suites finished"
-	fi
+	echo "   (QEMU TCG with emulated AMD SVM runs Debian's 6.1 kernel, whose kvm_amd gives /dev/kvm;"
+	echo "    $beds beds of one vCPU each)"
+	for ((i = 0; i < beds; i++)); do share[i]="" load[i]=0; done
+	for suite in $(for suite in $kvm_suites; do echo "$(suite_weight $suite) $suite"; done |
+		sort -rn -s -k1,1 | cut -d' ' -f2); do
+		best=0
+		for ((i = 1; i < beds; i++)); do [ ${load[i]} -lt ${load[best]} ] && best=$i; done
+		share[best]+=" $suite"
+		load[best]=$((load[best] + $(suite_weight $suite)))
+	done
+	for ((i = 0; i < beds; i++)); do
+		[ -n "${share[i]}" ] || continue
+		rm -f "$WORK/bed-counts.$i"
+		set -- scripts/kvm-bed -w "$WORK" -- env KVMINI_COUNTS="$WORK/bed-counts.$i" \
+			KVMINI_KVM_SUITES="${share[i]# }" tests/run.sh kvm
+		if [ $i = 0 ]; then
+			"$@" &
+		else
+			"$@" >"$WORK/bed.$i.log" 2>&1 &
+		fi
+		pids[i]=$!
+	done
+	for ((i = 0; i < beds; i++)); do
+		[ -n "${pids[i]:-}" ] || continue
+		wait ${pids[i]}
+		rc=$?
+		[ $i -gt 0 ] && { echo "== the output of bed $i"; cat "$WORK/bed.$i.log"; }
+		if read -r p f s <"$WORK/bed-counts.$i" 2>/dev/null; then
+			passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+		fi
+		if [ $rc != 0 ] && [ $rc != 1 ]; then
+			fail "nested test bed $i" "scripts/kvm-bed exited $rc before its suites (${share[i]# }) finished"
+		fi
+	done
 }
 
 case "$mode" in
@@ -84,5 +124,4 @@ esac
 
 echo
 echo "$passed passed, $failed failed, $skipped skipped"
-[ -n "${KVMINI_COUNTS:-}" ] && echo "$passed $failed $skipped" >"$KVMINI_COUNTS"
 [ $failed = 0 ]
