@@ -67,7 +67,7 @@ t_rng() {
 t_net() {
 	# busybox udhcpc waits forever on an interface that is down
 	ip link set eth0 up
-	check net-dhcp udhcpc -i eth0 -n -q -t 10 -T 2
+	check net-dhcp udhcpc -i eth0 -n -q -t 10 -T 2 -s /usr/share/udhcpc/default.script
 	ip=$(ip -4 addr show dev eth0 | awk '$1 == "inet" { sub("/.*", "", $2); print $2 }')
 	check net-ping-host ping -c 3 -W 5 172.30.0.1
 	nc -l -p 5000 | sha256sum >/tmp/net-in &
@@ -123,14 +123,14 @@ t_unbind() {
 	check unbind-vsock-works-after-rebind sh -c 'pattern 1 | vsock-pipe connect 2 5101'
 
 	ip link set eth0 up
-	udhcpc -i eth0 -n -q -t 10 -T 2 >/dev/null 2>&1
+	udhcpc -i eth0 -n -q -t 10 -T 2 -s /usr/share/udhcpc/default.script >/dev/null 2>&1
 	pattern 64 | nc 172.30.0.1 5002 >/dev/null 2>&1 &
 	sleep 1
 	check unbind-net-during-transfer rebind virtio_net "$(virtio_dev virtio_net)"
 	kill $! 2>/dev/null
 	sleep 1
 	ip link set eth0 up
-	check unbind-net-dhcp-after-rebind udhcpc -i eth0 -n -q -t 10 -T 2
+	check unbind-net-dhcp-after-rebind udhcpc -i eth0 -n -q -t 10 -T 2 -s /usr/share/udhcpc/default.script
 	check unbind-net-ping-after-rebind ping -c 3 -W 5 172.30.0.1
 	check unbind-rng-still-works test "$(dd if=/dev/hwrng bs=32 count=1 2>/dev/null | wc -c)" = 32
 }

@@ -109,23 +109,28 @@ def main():
     with open(log, "wb") as out, open(log + ".err", "wb") as err:
         vmm = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
     answered, end = set(), time.time() + DEADLINE
-    with open(log, "rb") as console:
-        while vmm.poll() is None and time.time() < end:
-            line = console.readline()
-            if not line:
-                time.sleep(0.1)
-                continue
-            words = line.decode(errors="replace").split()
-            if words[:2] != ["GUEST", "READY"] or words[2] in answered:
-                continue
-            answered.add(words[2])
-            if words[2] == "net":
-                threading.Thread(target=net_ready, args=(words[3],), daemon=True).start()
-            elif words[2] == "vsock":
-                threading.Thread(target=vsock_ready, args=(uds,), daemon=True).start()
-    if vmm.poll() is None:
-        say("FAIL", "guest", f"still running after {DEADLINE} s")
-        vmm.kill()
+    try:
+        with open(log, "rb") as console:
+            while vmm.poll() is None and time.time() < end:
+                line = console.readline()
+                if not line:
+                    time.sleep(0.1)
+                    continue
+                words = line.decode(errors="replace").split()
+                if words[:2] != ["GUEST", "READY"] or len(words) < 3 or words[2] in answered:
+                    continue
+                answered.add(words[2])
+                if words[2] == "net" and len(words) == 4:
+                    threading.Thread(target=net_ready, args=(words[3],), daemon=True).start()
+                elif words[2] == "net":
+                    say("FAIL", "net-ready", "the guest has no address")
+                elif words[2] == "vsock":
+                    threading.Thread(target=vsock_ready, args=(uds,), daemon=True).start()
+        if vmm.poll() is None:
+            say("FAIL", "guest", f"still running after {DEADLINE} s")
+    finally:
+        if vmm.poll() is None:
+            vmm.kill()
     for w in workers:
         w.join(timeout=5)
     sys.exit(vmm.wait())

@@ -19,10 +19,10 @@ us_devices() { # LABEL KERNEL INITRD
 	ro_sha=$(sha256sum <"$WORK/ro.img")
 	run_vmm "$WORK/us-$label.peer" "$WORK/us-$label.peer.err" 900 \
 		unshare --net tests/netns.sh "$WORK/leases" \
-		python3 tests/linux/peer.py "$log" "$WORK/us.vsock" -- \
+		python3 tests/linux/peer.py "$log" "$WORK/us-dev.vsock" -- \
 		"$KVMINI" run --cpus 2 --memory 512M --kernel "$2" --initrd "$3" \
 		--disk "path=$WORK/scratch.img,id=scratch" --disk "path=$WORK/ro.img,ro,id=rodisk" \
-		--net tap=tap0 --rng --vsock "cid=3,uds=$WORK/us.vsock" \
+		--net tap=tap0 --rng --vsock "cid=3,uds=$WORK/us-dev.vsock" \
 		--cmdline "$us_cmdline kvmini.test=basic,rng,blk,net,vsock kvmini.scratch=scratch kvmini.rodisk=rodisk"
 	[ "$rc" = 0 ] && pass "$name: powers off with status 0" ||
 		fail "$name: powers off with status 0" "status $rc" "$log" "$log.err" "$WORK/us-$label.peer.err"
@@ -58,10 +58,10 @@ us_unbind() { # LABEL KERNEL INITRD
 	rm -f "$WORK/scratch.img" "$WORK/leases"
 	truncate -s 256M "$WORK/scratch.img"
 	run_vmm "$log.peer" "$log.peer.err" 900 unshare --net tests/netns.sh "$WORK/leases" \
-		python3 tests/linux/peer.py "$log" "$WORK/us.vsock" -- \
+		python3 tests/linux/peer.py "$log" "$WORK/us-unbind.vsock" -- \
 		"$KVMINI" run --cpus 2 --memory 512M --kernel "$2" --initrd "$3" \
 		--disk "path=$WORK/scratch.img,id=scratch" --net tap=tap0 --rng \
-		--vsock "cid=3,uds=$WORK/us.vsock" \
+		--vsock "cid=3,uds=$WORK/us-unbind.vsock" \
 		--cmdline "$us_cmdline kvmini.test=unbind kvmini.scratch=scratch"
 	[ "$rc" = 0 ] && pass "$name: the VMM lives on and powers off with status 0" ||
 		fail "$name: the VMM lives on and powers off with status 0" "status $rc" "$log" "$log.err"
@@ -84,7 +84,7 @@ us_lifecycle() { # LABEL KERNEL INITRD
 	rm -f "$WORK/scratch.img" "$WORK/leases"
 	truncate -s 64M "$WORK/scratch.img"
 	unshare --net tests/netns.sh "$WORK/leases" "${boot[@]}" --reboot restart \
-		--disk "path=$WORK/scratch.img" --net tap=tap0 --rng --vsock "cid=3,uds=$WORK/us.vsock" \
+		--disk "path=$WORK/scratch.img" --net tap=tap0 --rng --vsock "cid=3,uds=$WORK/us-restart.vsock" \
 		--console-sock "$WORK/us-console.sock" \
 		--cmdline "$us_cmdline kvmini.test= kvmini.end=reboot" </dev/null >"$log" 2>"$log.err" &
 	local pid=$! deadline=$((SECONDS + 400))
