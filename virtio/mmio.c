@@ -57,7 +57,11 @@
 #define INT_CONFIG 2
 
 /* The I/O thread's epoll tags beyond the queues' own (0 .. VIRTIO_MAX_QUEUES - 1) */
-enum { TAG_STOP = VIRTIO_MAX_QUEUES, TAG_POLL, TAG_RESET };
+enum {
+	TAG_STOP = VIRTIO_MAX_QUEUES,
+	TAG_POLL,
+	TAG_RESET
+};
 
 static uint64_t offered_features(const struct virtio_dev *vdev)
 {

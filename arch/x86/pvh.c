@@ -113,9 +113,10 @@ static int read_elf_header(const uint8_t *elf, size_t size, struct elf_info *inf
 	memcpy(&e64, elf, sizeof(e64));
 	memcpy(&e32, elf, sizeof(e32));
 	info->is64 = e64.e_ident[EI_CLASS] == ELFCLASS64;
-	if (info->is64 ? e64.e_machine != EM_X86_64
-		       : e32.e_ident[EI_CLASS] != ELFCLASS32 ||
-				 (e32.e_machine != EM_386 && e32.e_machine != EM_X86_64)) {
+	bool x86 = info->is64 ? e64.e_machine == EM_X86_64
+			      : e32.e_ident[EI_CLASS] == ELFCLASS32 &&
+				    (e32.e_machine == EM_386 || e32.e_machine == EM_X86_64);
+	if (!x86) {
 		log_error("kernel: ELF file is not an x86 kernel (ELF64 x86-64 or ELF32 i386)");
 		return -1;
 	}
