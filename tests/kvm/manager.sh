@@ -27,6 +27,26 @@ probe_domain() { # NAME CMDLINE [DEVICES]: a domain XML on stdout
 </domain>
 XML
 }
+linux_domain() { # TYPE NAME VCPUS CMDLINE: the minimal kernel and busybox, on stdout
+	cat <<XML
+<domain type='$1'>
+  <name>$2</name>
+  <memory unit='MiB'>256</memory>
+  <vcpu>$3</vcpu>
+  <os>
+    <type arch='x86_64' machine='microvm'>hvm</type>
+    <kernel>$kit/kernel-bzImage</kernel>
+    <initrd>$kit/initramfs.cpio.gz</initrd>
+    <cmdline>$4</cmdline>
+  </os>
+  <features><acpi/></features>
+  <devices>
+    <serial type='pty'/>
+    <rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>
+  </devices>
+</domain>
+XML
+}
 mgr_state() { mgr list --all --json | python3 -c "
 import json, sys
 for d in json.load(sys.stdin):
@@ -170,24 +190,9 @@ fi
 # for the kernel to calibrate against, and it stalls there.
 name="manager: qemu back end runs Linux userspace under TCG to power-off"
 if need_qemu "$name"; then
-	cat >"$mgr_dir/tcg.xml" <<XML
-<domain type='qemu'>
-  <name>linux-tcg</name>
-  <memory unit='MiB'>256</memory>
-  <vcpu>1</vcpu>
-  <os>
-    <type arch='x86_64' machine='microvm'>hvm</type>
-    <kernel>$kit/kernel-bzImage</kernel>
-    <initrd>$kit/initramfs.cpio.gz</initrd>
-    <cmdline>console=ttyS0 panic=-1 kvmini.test=basic kvmini.cpus=1 tsc_early_khz=2000000 lpj=4000000</cmdline>
-  </os>
-  <features><acpi/></features>
-  <devices>
-    <serial type='pty'/>
-    <rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>
-  </devices>
-</domain>
-XML
+	linux_domain qemu linux-tcg 1 \
+		"console=ttyS0 panic=-1 kvmini.test=basic kvmini.cpus=1 tsc_early_khz=2000000 lpj=4000000" \
+		>"$mgr_dir/tcg.xml"
 	mgr define "$mgr_dir/tcg.xml" >/dev/null
 	mgr start linux-tcg >/dev/null 2>"$mgr_dir/tcg.err"
 	for _ in $(seq 120); do
@@ -210,24 +215,8 @@ fi
 # busybox init), a start again, destroy.
 name="manager: kvm back end runs a Linux domain through its lifecycle"
 if need_kvm "$name"; then
-	cat >"$mgr_dir/linux.xml" <<XML
-<domain type='kvm'>
-  <name>linux</name>
-  <memory unit='MiB'>256</memory>
-  <vcpu>2</vcpu>
-  <os>
-    <type arch='x86_64' machine='microvm'>hvm</type>
-    <kernel>$kit/kernel-bzImage</kernel>
-    <initrd>$kit/initramfs.cpio.gz</initrd>
-    <cmdline>console=ttyS0 panic=-1 kvmini.test=tick kvmini.end=wait</cmdline>
-  </os>
-  <features><acpi/></features>
-  <devices>
-    <serial type='pty'/>
-    <rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>
-  </devices>
-</domain>
-XML
+	linux_domain kvm linux 2 "console=ttyS0 panic=-1 kvmini.test=tick kvmini.end=wait" \
+		>"$mgr_dir/linux.xml"
 	why=""
 	log=$mgr_dir/state/linux/log
 	mgr define "$mgr_dir/linux.xml" >/dev/null || why="define failed"
