@@ -16,9 +16,9 @@
 #include "virtio/vsock.h"
 
 #define MAX_VCPUS 64
-#define MAX_ACPI_DEVICES 16
 #define MAX_OWNED 64
 #define MAX_VIRTIO_DEVICES 16
+#define MAX_ACPI_DEVICES (MAX_VIRTIO_DEVICES + 2) /* COM1 and the i8042 */
 #define MAX_DISKS 8
 #define MAX_NICS 4
 

@@ -2,8 +2,9 @@
 /*
  * i8042 keyboard controller: enough for Linux's probe (controller config
  * byte, self-test), the pulse-reset command that reboots the guest, and a
- * keyboard that can type one chord: Ctrl-Alt-Del, which the API sends so
- * the guest shuts down or reboots on its own terms.
+ * keyboard that answers Linux's atkbd probe (ACKs, its ID, a reset) and
+ * can type one chord: Ctrl-Alt-Del, which the API sends so the guest
+ * shuts down or reboots on its own terms.
  */
 #include <pthread.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #define STATUS_OBF 0x01
 #define STATUS_SYS 0x04
 #define STATUS_CMD 0x08
+#define STATUS_UNLOCKED 0x10 /* the keyboard is not inhibited by a keylock */
 
 #define CMD_READ_CTR 0x20
 #define CMD_WRITE_CTR 0x60
@@ -32,6 +34,16 @@
 #define KBD_IRQ 1
 #define KBD_QUEUE 16
 
+/* Commands to the keyboard itself, written to the data port. */
+#define KBD_CMD_SET_LEDS 0xed
+#define KBD_CMD_ECHO 0xee
+#define KBD_CMD_SCANCODE_SET 0xf0
+#define KBD_CMD_GET_ID 0xf2
+#define KBD_CMD_TYPEMATIC 0xf3
+#define KBD_CMD_RESET 0xff
+#define KBD_ACK 0xfa
+#define KBD_SELF_TEST_PASSED 0xaa
+
 struct i8042 {
 	pthread_mutex_t lock;
 	struct vm *vm;
@@ -39,6 +51,7 @@ struct i8042 {
 	uint8_t ctr;
 	uint8_t out;
 	uint8_t pending_cmd;
+	uint8_t kbd_cmd; /* a keyboard command waiting for its argument */
 	uint8_t queue[KBD_QUEUE]; /* scancodes waiting for the output buffer */
 	unsigned int head, count;
 };
@@ -60,6 +73,46 @@ static void i8042_feed(struct i8042 *k)
 	if (k->ctr & CTR_KBD_IRQ) {
 		vm_irq_line(k->vm, KBD_IRQ, 1);
 		vm_irq_line(k->vm, KBD_IRQ, 0);
+	}
+}
+
+/* Queues a byte from the keyboard; a full queue drops it, as hardware does. */
+static void kbd_send(struct i8042 *k, uint8_t v)
+{
+	if (k->count < KBD_QUEUE)
+		k->queue[(k->head + k->count++) % KBD_QUEUE] = v;
+}
+
+static void kbd_command(struct i8042 *k, uint8_t v)
+{
+	if (k->kbd_cmd) { /* the argument: LED state, scancode set, rate */
+		k->kbd_cmd = 0;
+		kbd_send(k, KBD_ACK);
+		return;
+	}
+	switch (v) {
+	case KBD_CMD_SET_LEDS:
+	case KBD_CMD_SCANCODE_SET:
+	case KBD_CMD_TYPEMATIC:
+		k->kbd_cmd = v;
+		kbd_send(k, KBD_ACK);
+		break;
+	case KBD_CMD_ECHO:
+		kbd_send(k, KBD_CMD_ECHO);
+		break;
+	case KBD_CMD_GET_ID: /* an MF2 keyboard; the controller translates 0x83 */
+		kbd_send(k, KBD_ACK);
+		kbd_send(k, 0xab);
+		kbd_send(k, (k->ctr & CTR_XLATE) ? 0x41 : 0x83);
+		break;
+	case KBD_CMD_RESET:
+		k->head = k->count = 0;
+		kbd_send(k, KBD_ACK);
+		kbd_send(k, KBD_SELF_TEST_PASSED);
+		break;
+	default: /* enable, disable, defaults: nothing to keep */
+		kbd_send(k, KBD_ACK);
+		break;
 	}
 }
 
@@ -115,6 +168,8 @@ static void i8042_write(void *dev, uint64_t offset, const uint8_t *data, uint32_
 		k->status &= ~STATUS_CMD;
 		if (k->pending_cmd == CMD_WRITE_CTR)
 			k->ctr = v;
+		else if (!k->pending_cmd)
+			kbd_command(k, v);
 		k->pending_cmd = 0;
 		i8042_feed(k);
 		pthread_mutex_unlock(&k->lock);
@@ -153,10 +208,11 @@ static void i8042_reset(void *dev)
 {
 	struct i8042 *k = dev;
 
-	k->status = STATUS_SYS;
+	k->status = STATUS_SYS | STATUS_UNLOCKED;
 	k->ctr = CTR_KBD_IRQ | 0x04 | CTR_XLATE; /* 0x04: the system flag */
 	k->out = 0;
 	k->pending_cmd = 0;
+	k->kbd_cmd = 0;
 	k->head = k->count = 0;
 }
 
@@ -170,6 +226,14 @@ static const struct device_ops i8042_ops = {
 int i8042_init(struct vm *vm)
 {
 	struct i8042 *k = vm_alloc_device(vm, sizeof(*k));
+	/* Without it in the DSDT, Linux finds the controller by probing, but
+	 * cannot request legacy IRQ 1 on a hardware-reduced ACPI machine. */
+	struct acpi_device acpi = {
+		.name = "PS2K",
+		.hid = "PNP0303",
+		.io = { { I8042_DATA, 1 }, { I8042_CMD, 1 } },
+		.irq = KBD_IRQ,
+	};
 
 	if (!k)
 		return -1;
@@ -178,5 +242,7 @@ int i8042_init(struct vm *vm)
 	i8042_reset(k);
 	vm->i8042 = k;
 	/* 0x61-0x63 in between belong to the in-kernel PIT or nobody. */
-	return bus_register(&vm->pio, I8042_DATA, I8042_CMD - I8042_DATA + 1, &i8042_ops, k);
+	if (bus_register(&vm->pio, I8042_DATA, I8042_CMD - I8042_DATA + 1, &i8042_ops, k))
+		return -1;
+	return vm_add_acpi_device(vm, &acpi);
 }

@@ -222,8 +222,7 @@ int serial_init(struct vm *vm)
 	struct acpi_device acpi = {
 		.name = "COM1",
 		.hid = "PNP0501",
-		.io_base = SERIAL_COM1_PORT,
-		.io_len = 8,
+		.io = { { SERIAL_COM1_PORT, 8 } },
 		.irq = SERIAL_COM1_IRQ,
 	};
 

@@ -205,14 +205,14 @@ static void aml_crs(struct writer *w, const struct acpi_device *dev)
 	uint8_t res[64];
 	size_t n = 0, start;
 
-	if (dev->io_len) {
+	for (size_t i = 0; i < ARRAY_SIZE(dev->io) && dev->io[i].len; i++) {
 		/* I/O port descriptor, 16-bit decode */
 		uint8_t io[8] = { 0x47, 0x01 };
 
-		store_le(io + 2, 2, dev->io_base);
-		store_le(io + 4, 2, dev->io_base);
+		store_le(io + 2, 2, dev->io[i].base);
+		store_le(io + 4, 2, dev->io[i].base);
 		io[6] = 1;
-		io[7] = dev->io_len;
+		io[7] = dev->io[i].len;
 		memcpy(res + n, io, 8);
 		n += 8;
 	}
@@ -288,6 +288,7 @@ static void put_gas_io(uint8_t *p, uint16_t port)
 #define FADT_PWR_BUTTON (1U << 4) /* set: no fixed power button */
 #define FADT_SLP_BUTTON (1U << 5)
 #define FADT_WBINVD (1U << 0)
+#define BOOT_ARCH_8042 (1U << 1)
 #define BOOT_ARCH_VGA_NOT_PRESENT (1U << 2)
 #define BOOT_ARCH_CMOS_RTC_NOT_PRESENT (1U << 5)
 
@@ -297,7 +298,8 @@ static void build_fadt(struct writer *w, uint64_t dsdt)
 
 	if (!reserve(w, 276 - 36))
 		return;
-	store_le(t + 109, 2, BOOT_ARCH_VGA_NOT_PRESENT | BOOT_ARCH_CMOS_RTC_NOT_PRESENT);
+	store_le(t + 109, 2,
+		 BOOT_ARCH_8042 | BOOT_ARCH_VGA_NOT_PRESENT | BOOT_ARCH_CMOS_RTC_NOT_PRESENT);
 	store_le(t + 112, 4,
 		 FADT_HW_REDUCED | FADT_RESET_REG_SUP | FADT_PWR_BUTTON | FADT_SLP_BUTTON |
 		     FADT_WBINVD);

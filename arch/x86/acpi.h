@@ -5,12 +5,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* A device as the DSDT describes it; io_len or mmio_len may be zero. */
+/* A device as the DSDT describes it; an io[].len or mmio_len may be zero. */
 struct acpi_device {
 	char name[5]; /* four-character AML name, e.g. "COM1" */
 	const char *hid; /* "PNP0501" is EISA-encoded, anything else a string */
 	uint32_t uid;
-	uint16_t io_base, io_len;
+	struct {
+		uint16_t base, len;
+	} io[2]; /* the i8042 has two: data and command */
 	uint64_t mmio_base;
 	uint32_t mmio_len;
 	int irq; /* -1 for none */

@@ -9,8 +9,7 @@
 static const struct acpi_device com1 = {
 	.name = "COM1",
 	.hid = "PNP0501",
-	.io_base = 0x3f8,
-	.io_len = 8,
+	.io = { { 0x3f8, 8 } },
 	.irq = 4,
 };
 
