@@ -7,7 +7,7 @@ pkgs=(
 	qemu-system-x86 python3 util-linux fio           # differential tests, bench
 	linux-source-6.1 bc bison flex libelf-dev libssl-dev cpio # guest kernel
 	busybox-static e2fsprogs kmod                    # guest userspace, root disk, test bed
-	dnsmasq-base iproute2                            # DHCP on a tap for Linux tests
+	dnsmasq-base iproute2 iputils-ping               # DHCP on a tap, ping, for Linux tests
 	curl                                             # the API tests speak to its socket
 	libvirt-clients                                  # virt-xml-validate for dumpxml
 )

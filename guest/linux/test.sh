@@ -95,10 +95,9 @@ virtio_dev() {
 	fi
 	for d in /sys/bus/virtio/drivers/$1/virtio*; do basename "$d"; done | head -1
 }
-rebind() { # DRIVER DEVICE: unbind and bind again, as a hostile guest may
-	echo "$2" >/sys/bus/virtio/drivers/$1/unbind &&
-		echo "$2" >/sys/bus/virtio/drivers/$1/bind
-}
+# sh -c "$rebind" rebind DRIVER DEVICE: unbind and bind again, as a hostile
+# guest may. A script, not a function: check runs it under timeout.
+rebind='echo "$2" >/sys/bus/virtio/drivers/$1/unbind && echo "$2" >/sys/bus/virtio/drivers/$1/bind'
 
 # Unbinding a driver resets its device: while I/O runs, kvmini must drop
 # that device's work and live on, and the device must work after a rebind.
@@ -107,7 +106,7 @@ t_unbind() {
 	dev=$(virtio_dev virtio_blk $scratch)
 	dd if=/dev/zero of=/dev/$scratch bs=64k count=8192 oflag=direct 2>/dev/null &
 	sleep 1
-	check unbind-blk-during-dd rebind virtio_blk "$dev"
+	check unbind-blk-during-dd sh -c "$rebind" rebind virtio_blk "$dev"
 	wait
 	sleep 1
 	scratch=$(disk $(arg scratch))
@@ -117,7 +116,7 @@ t_unbind() {
 
 	pattern 16 | vsock-pipe connect 2 5100 >/dev/null 2>&1 &
 	sleep 1
-	check unbind-vsock-with-open-connection rebind vmw_vsock_virtio_transport \
+	check unbind-vsock-with-open-connection sh -c "$rebind" rebind vmw_vsock_virtio_transport \
 		"$(virtio_dev vmw_vsock_virtio_transport)"
 	wait
 	check unbind-vsock-works-after-rebind sh -c 'pattern 1 | vsock-pipe connect 2 5101'
@@ -126,7 +125,7 @@ t_unbind() {
 	udhcpc -i eth0 -n -q -t 10 -T 2 -s /usr/share/udhcpc/default.script >/dev/null 2>&1
 	pattern 64 | nc 172.30.0.1 5002 >/dev/null 2>&1 &
 	sleep 1
-	check unbind-net-during-transfer rebind virtio_net "$(virtio_dev virtio_net)"
+	check unbind-net-during-transfer sh -c "$rebind" rebind virtio_net "$(virtio_dev virtio_net)"
 	kill $! 2>/dev/null
 	sleep 1
 	ip link set eth0 up

@@ -67,8 +67,11 @@ def send(sock, mib):
 
 
 def net_ready(ip):
-    ping = subprocess.run(["ping", "-c", "3", "-W", "5", ip], capture_output=True)
-    say("ok" if ping.returncode == 0 else "FAIL", "net-ping-guest")
+    try:
+        ping = subprocess.run(["ping", "-c", "3", "-W", "5", ip], capture_output=True)
+        say("ok" if ping.returncode == 0 else "FAIL", "net-ping-guest")
+    except OSError as e:  # no ping on this host: say so, and go on
+        say("FAIL", "net-ping-guest", str(e))
     try:
         with socket.create_connection((ip, 5000), timeout=60) as s:
             send(s, 64)
@@ -111,12 +114,16 @@ def main():
     answered, end = set(), time.time() + DEADLINE
     try:
         with open(log, "rb") as console:
+            line = b""
             while vmm.poll() is None and time.time() < end:
-                line = console.readline()
-                if not line:
+                # The VMM may not have written the whole line yet: read on
+                # until its newline, or "READY net" would lose its address.
+                line += console.readline()
+                if not line.endswith(b"\n"):
                     time.sleep(0.1)
                     continue
                 words = line.decode(errors="replace").split()
+                line = b""
                 if words[:2] != ["GUEST", "READY"] or len(words) < 3 or words[2] in answered:
                     continue
                 answered.add(words[2])

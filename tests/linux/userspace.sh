@@ -73,9 +73,14 @@ us_unbind() { # LABEL KERNEL INITRD
 
 us_lifecycle() { # LABEL KERNEL INITRD
 	local label=$1 name="linux $1" log=$WORK/us-life-$1.log boots ticks_a ticks_b
-	local boot=("$KVMINI" run --cpus 2 --memory 256M --kernel "$2" --initrd "$3")
+	local boot=("$KVMINI" run --cpus 2 --memory 256M --kernel "$2" --initrd "$3") rb=""
+	# Known gap: on hardware-reduced ACPI, a kernel built with EFI (Debian's
+	# cloud kernel) reboots through EFI, finds no EFI runtime and spins
+	# (Firecracker has the same, hence its "reboot=k"). Until kvmini's FADT
+	# is a full one, that kernel is told to use the keyboard controller.
+	[ "$label" = cloud ] && rb=reboot=k
 
-	run_vmm "$log" "$log.err" 300 "${boot[@]}" --cmdline "$us_cmdline kvmini.test= kvmini.end=reboot"
+	run_vmm "$log" "$log.err" 300 "${boot[@]}" --cmdline "$us_cmdline $rb kvmini.test= kvmini.end=reboot"
 	[ "$rc" = 8 ] && pass "$name: reboot gives status 8" ||
 		fail "$name: reboot gives status 8" "status $rc" "$log" "$log.err"
 
@@ -86,7 +91,7 @@ us_lifecycle() { # LABEL KERNEL INITRD
 	unshare --net tests/netns.sh "$WORK/leases" "${boot[@]}" --reboot restart \
 		--disk "path=$WORK/scratch.img" --net tap=tap0 --rng --vsock "cid=3,uds=$WORK/us-restart.vsock" \
 		--console-sock "$WORK/us-console.sock" \
-		--cmdline "$us_cmdline kvmini.test= kvmini.end=reboot" </dev/null >"$log" 2>"$log.err" &
+		--cmdline "$us_cmdline $rb kvmini.test= kvmini.end=reboot" </dev/null >"$log" 2>"$log.err" &
 	local pid=$! deadline=$((SECONDS + 400))
 	while [ $SECONDS -lt $deadline ] && kill -0 $pid 2>/dev/null; do
 		boots=$(grep -c 'kvmini guest: init running' "$log")
