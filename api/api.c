@@ -297,7 +297,12 @@ static void patch_drive_live(struct api *api, const char *id, json_t *body,
 {
 	const char *path = json_string_value(json_object_get(body, "path_on_host"));
 	struct config_error err;
+	char msg[96];
 
+	if (api->state != RUNNING && api->state != PAUSED) {
+		snprintf(msg, sizeof(msg), "drives: the microVM is %s", state_names[api->state]);
+		return reply_fault(resp, 400, msg);
+	}
 	if (json_object_get(body, "rate_limiter"))
 		return reply_fault(resp, 400, "drives: field 'rate_limiter' is not supported yet");
 	if (!path)

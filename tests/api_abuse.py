@@ -171,4 +171,8 @@ if PHASE == "after":
           f"{st} {body}")
     st, body = request("PUT", "/boot-source", {"kernel_image_path": "/k"})
     check("configuration after boot -> 400", st == 400, f"{st}")
+    # Once crashed the VMM: the swap went to a VM that no longer exists.
+    st, body = request("PATCH", "/drives/rootfs", {"drive_id": "rootfs", "path_on_host": "/etc/hostname"})
+    check("PATCH /drives path_on_host after the guest exited -> 400",
+          st == 400 and "Exited" in fault(body), f"{st} {body}")
 sys.exit(0 if all(results) else 1)
