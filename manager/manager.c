@@ -182,7 +182,7 @@ static const struct backend_ops *backend_of(const struct domain *d)
  */
 static pid_t live_pid(const struct domain_paths *p)
 {
-	char buf[32], cmdline[8192], path[64];
+	char buf[32], cmdline[8192], path[64], dir[sizeof(p->dir) + 1];
 	pid_t pid;
 	int fd;
 	ssize_t n;
@@ -200,7 +200,9 @@ static pid_t live_pid(const struct domain_paths *p)
 		if (!cmdline[i])
 			cmdline[i] = ' ';
 	cmdline[n] = 0;
-	return strstr(cmdline, p->dir) ? pid : 0;
+	/* The directory as a whole path component: domain "a" is not "ab". */
+	snprintf(dir, sizeof(dir), "%s/", p->dir);
+	return strstr(cmdline, dir) ? pid : 0;
 }
 
 static const char *reason_of(int exit_code)
@@ -517,11 +519,15 @@ static int cmd_stop(const char *name, const char *how, int timeout_s)
 		close(lock);
 		return err("Requested operation is not valid: domain '%s' is not running", name);
 	}
+	/* 0 when the VMM ended after the state was read: kill(0) would
+	 * signal the manager's own process group. */
 	pid = live_pid(&p);
 	if (force) {
-		kill(pid, SIGTERM);
-		wait_gone(pid, 5000);
-		if (alive(pid)) {
+		if (pid > 0) {
+			kill(pid, SIGTERM);
+			wait_gone(pid, 5000);
+		}
+		if (pid > 0 && alive(pid)) {
 			kill(pid, SIGKILL);
 			wait_gone(pid, 2000);
 		}
