@@ -11,6 +11,26 @@
 
 #include "manager/backend.h"
 
+/*
+ * A value inside one of QEMU's option strings, with each comma doubled:
+ * a single comma would start a new option ("file=a,snapshot=on"). The
+ * domain's strings are shorter than DOMAIN_PATH_MAX, so nothing is cut.
+ */
+static const char *qemu_value(const char *s)
+{
+	static char ring[4][2 * DOMAIN_PATH_MAX];
+	static unsigned int next;
+	char *out = ring[next++ % 4], *w = out;
+
+	for (; *s && w < out + sizeof(ring[0]) - 2; s++) {
+		if (*s == ',')
+			*w++ = ',';
+		*w++ = *s;
+	}
+	*w = 0;
+	return out;
+}
+
 static int qemu_argv(const struct domain *d, const struct domain_paths *p, char **argv, int max)
 {
 	static char buf[16384];
@@ -31,11 +51,11 @@ static int qemu_argv(const struct domain *d, const struct domain_paths *p, char 
 
 	ARG("qemu-system-x86_64");
 	ARG("-name");
-	ARG("%s", d->name);
+	ARG("%s", qemu_value(d->name));
 	ARG("-uuid");
 	ARG("%s", d->uuid);
 	ARG("-machine");
-	ARG("%s%s", microvm ? "microvm" : d->machine,
+	ARG("%s%s", microvm ? "microvm" : qemu_value(d->machine),
 	    microvm ? (d->acpi ? ",acpi=on" : ",acpi=off") : "");
 	ARG("-accel");
 	ARG("%s", d->backend == BACKEND_QEMU ? "tcg" : "kvm");
@@ -60,24 +80,26 @@ static int qemu_argv(const struct domain *d, const struct domain_paths *p, char 
 	ARG("-append");
 	ARG("%s%s", d->cmdline, d->acpi || !microvm ? "" : " acpi=off");
 	ARG("-chardev");
-	ARG("socket,id=con,path=%s,server=on,wait=off,logfile=%s,logappend=on", p->console, p->log);
+	ARG("socket,id=con,path=%s,server=on,wait=off,logfile=%s,logappend=on",
+	    qemu_value(p->console), qemu_value(p->log));
 	ARG("-serial");
 	ARG("chardev:con");
 	ARG("-qmp");
-	ARG("unix:%s,server=on,wait=off", p->qmp);
+	ARG("unix:%s,server=on,wait=off", qemu_value(p->qmp));
 	for (int i = 0; i < d->ndisks; i++) {
 		ARG("-drive");
-		ARG("file=%s,format=raw,if=none,id=disk%d%s", d->disks[i].path, i,
+		ARG("file=%s,format=raw,if=none,id=disk%d%s", qemu_value(d->disks[i].path), i,
 		    d->disks[i].readonly ? ",readonly=on" : "");
 		ARG("-device");
 		ARG("virtio-blk-%s,drive=disk%d%s%s", dev, i,
-		    d->disks[i].serial[0] ? ",serial=" : "", d->disks[i].serial);
+		    d->disks[i].serial[0] ? ",serial=" : "", qemu_value(d->disks[i].serial));
 	}
 	for (int i = 0; i < d->nnics; i++) {
 		const uint8_t *m = d->nics[i].mac;
 
 		ARG("-netdev");
-		ARG("tap,id=net%d,ifname=%s,script=no,downscript=no,vhost=off", i, d->nics[i].tap);
+		ARG("tap,id=net%d,ifname=%s,script=no,downscript=no,vhost=off", i,
+		    qemu_value(d->nics[i].tap));
 		ARG("-device");
 		if (d->nics[i].has_mac)
 			ARG("virtio-net-%s,netdev=net%d,mac=%02x:%02x:%02x:%02x:%02x:%02x", dev, i,
