@@ -146,8 +146,7 @@ static int pivot(const struct jail_config *jail)
 
 	if (!root || !old)
 		goto out;
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
-	    mount(root, root, NULL, MS_BIND | MS_REC, NULL) < 0 ||
+	if (mount(root, root, NULL, MS_BIND | MS_REC, NULL) < 0 ||
 	    (mkdir(old, 0700) < 0 && errno != EEXIST) || syscall(SYS_pivot_root, root, old) < 0 ||
 	    chdir("/") < 0 || umount2("/.old-root", MNT_DETACH) < 0 || rmdir("/.old-root") < 0) {
 		log_error("jail: pivot_root into %s: %s", root, strerror(errno));
@@ -184,6 +183,11 @@ int jail_enter(const struct jail_config *jail, struct vm_config *config)
 	join_cgroup();
 	if (unshare(flags | (jail->new_netns ? CLONE_NEWNET : 0)) < 0) {
 		log_error("jail: unshare: %s (needs root)", strerror(errno));
+		return EXIT_HOST_ERROR;
+	}
+	/* Before any mount: nothing done in the jail propagates to the host. */
+	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0) {
+		log_error("jail: making / a slave mount: %s", strerror(errno));
 		return EXIT_HOST_ERROR;
 	}
 	/* The new PID namespace starts with our first child, its PID 1. */

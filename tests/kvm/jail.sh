@@ -31,3 +31,28 @@ if need_kvm "$name"; then
 		fi
 	fi
 fi
+
+# The disks are bound into the jail inside its own mount namespace. Where
+# the host's / is shared (systemd makes it so), a bind made before / is
+# cut off propagates back: the host gained one mount per disk and jail
+# (it did). The run is in a namespace whose / is shared, as on such a host.
+name="jail: the jail's bind mounts do not appear in the host's mount table"
+if need_kvm "$name"; then
+	rm -rf "$WORK/jail" "$WORK/jd.img"
+	truncate -s 4M "$WORK/jd.img"
+	unshare --mount --propagation shared bash -c '
+		cat /proc/self/mountinfo >"$1/mounts.before"
+		"$2" run --jail "$1/jail" --memory 128M --kernel "$3/probe.elf" \
+			--disk "path=$1/jd.img,id=probe-disk" --cmdline "probe.exit=poweroff probe.end=1" \
+			</dev/null >"$1/out" 2>"$1/err"
+		echo "status $?" >"$1/jail.status"
+		cat /proc/self/mountinfo >"$1/mounts.after"' _ "$WORK" "$KVMINI" "$PROBES"
+	new=$(diff "$WORK/mounts.before" "$WORK/mounts.after" | grep -c '^>')
+	if [ "$(cat "$WORK/jail.status")" != "status 0" ]; then
+		fail "$name" "the jailed run: $(cat "$WORK/jail.status")" "$WORK/out" "$WORK/err"
+	elif [ "$new" != 0 ]; then
+		fail "$name" "$new new mounts" "$WORK/mounts.after"
+	else
+		pass "$name"
+	fi
+fi
