@@ -109,6 +109,32 @@ if need_kvm "$name"; then
 	[ -z "$why" ] && pass "$name" || fail "$name" "$why" "$mgr_dir/err"
 fi
 
+# A pid file can go stale (a host crash, a reused pid) and name another
+# domain's VMM. Domain "s" must not claim, or destroy, the VMM of "s2"
+# (it once did: the directory matched as a substring).
+name="manager: a stale pid file naming domain s2's VMM does not make s running"
+if need_kvm "$name"; then
+	for d in s s2; do
+		probe_domain $d "probe.ticks=100000000" >"$mgr_dir/$d.xml"
+		mgr define "$mgr_dir/$d.xml" >/dev/null
+	done
+	mgr start s2 >/dev/null 2>"$mgr_dir/err"
+	s2_pid=$(cat "$mgr_dir/state/s2/pid")
+	cp "$mgr_dir/state/s2/pid" "$mgr_dir/state/s/pid"
+	state_s=$(mgr_state s)
+	mgr destroy s >/dev/null 2>&1
+	if [ "${state_s%%|*}" = running ]; then
+		fail "$name" "list says s is $state_s"
+	elif ! kill -0 "$s2_pid" 2>/dev/null || [ "$(mgr_state s2)" != "running|booted" ]; then
+		fail "$name" "destroy s stopped s2's VMM"
+	else
+		pass "$name"
+	fi
+	mgr destroy s2 >/dev/null 2>&1
+	mgr undefine s >/dev/null
+	mgr undefine s2 >/dev/null
+fi
+
 name="manager: dumpxml passes libvirt's virt-xml-validate"
 if command -v virt-xml-validate >/dev/null; then
 	probe_domain xmlcheck "probe.exit=poweroff" \
@@ -208,6 +234,30 @@ if need_qemu "$name"; then
 	fi
 	mgr destroy linux-tcg >/dev/null 2>&1
 	mgr undefine linux-tcg >/dev/null
+fi
+
+# XML values go into QEMU's option strings, where a comma starts a new
+# option: a disk path or serial with commas must stay one value (they once
+# injected "snapshot=on" and "id=x" and QEMU refused to start).
+name="manager: qemu back end keeps commas in a disk path and serial as data"
+if need_qemu "$name"; then
+	hostile=$mgr_dir/d,snapshot=on.img
+	truncate -s 1M "$hostile"
+	probe_domain hostile "probe.exit=halt" \
+		"<disk type='file' device='disk'><source file='$hostile'/><target dev='vda' bus='virtio'/><serial>s,id=x</serial></disk>" |
+		sed "s/type='kvm'/type='qemu'/" >"$mgr_dir/hostile.xml"
+	mgr define "$mgr_dir/hostile.xml" >/dev/null
+	if ! mgr start hostile >/dev/null 2>"$mgr_dir/hostile.err"; then
+		fail "$name" "start failed" "$mgr_dir/hostile.err" "$mgr_dir/state/hostile/log"
+	elif ! tr '\0' '\n' <"/proc/$(cat "$mgr_dir/state/hostile/pid")/cmdline" >"$mgr_dir/hostile.argv" ||
+		! grep -qxF "file=${hostile//,/,,},format=raw,if=none,id=disk0" "$mgr_dir/hostile.argv" ||
+		! grep -qF "serial=s,,id=x" "$mgr_dir/hostile.argv"; then
+		fail "$name" "QEMU's arguments lost the escaping" "$mgr_dir/hostile.argv"
+	else
+		pass "$name"
+	fi
+	mgr destroy hostile >/dev/null 2>&1
+	mgr undefine hostile >/dev/null
 fi
 
 # Real Linux on the kvm back end, from XML: start, the console, suspend and
