@@ -26,6 +26,10 @@
 #define CMD_KBD_TEST 0xab
 #define CMD_KBD_DISABLE 0xad
 #define CMD_KBD_ENABLE 0xae
+#define CMD_WRITE_OUTPUT_PORT 0xd1
+#define CMD_WRITE_KBD_OUTPUT 0xd2 /* the next data byte reads back as a keystroke */
+#define CMD_WRITE_AUX_OUTPUT 0xd3
+#define CMD_WRITE_AUX 0xd4
 #define CMD_PULSE_RESET 0xfe
 
 #define CTR_KBD_IRQ 0x01
@@ -85,11 +89,17 @@ static void kbd_send(struct i8042 *k, uint8_t v)
 
 static void kbd_command(struct i8042 *k, uint8_t v)
 {
-	if (k->kbd_cmd) { /* the argument: LED state, scancode set, rate */
+	if (k->kbd_cmd && v < KBD_CMD_SET_LEDS) { /* its argument: LEDs, set, rate */
+		if (k->kbd_cmd == KBD_CMD_SCANCODE_SET && v == 0) { /* which set? */
+			kbd_send(k, KBD_ACK);
+			kbd_send(k, (k->ctr & CTR_XLATE) ? 0x41 : 0x02);
+		} else {
+			kbd_send(k, KBD_ACK);
+		}
 		k->kbd_cmd = 0;
-		kbd_send(k, KBD_ACK);
 		return;
 	}
+	k->kbd_cmd = 0; /* a command byte instead of the argument starts over */
 	switch (v) {
 	case KBD_CMD_SET_LEDS:
 	case KBD_CMD_SCANCODE_SET:
@@ -165,9 +175,14 @@ static void i8042_write(void *dev, uint64_t offset, const uint8_t *data, uint32_
 		return;
 	pthread_mutex_lock(&k->lock);
 	if (offset == 0) {
+		/* A controller command's data byte, else a keyboard command.
+		 * There is no AUX port: its bytes go nowhere, so Linux's loop
+		 * and test commands time out and it registers none. */
 		k->status &= ~STATUS_CMD;
 		if (k->pending_cmd == CMD_WRITE_CTR)
 			k->ctr = v;
+		else if (k->pending_cmd == CMD_WRITE_KBD_OUTPUT)
+			kbd_send(k, v);
 		else if (!k->pending_cmd)
 			kbd_command(k, v);
 		k->pending_cmd = 0;
@@ -181,6 +196,10 @@ static void i8042_write(void *dev, uint64_t offset, const uint8_t *data, uint32_
 		i8042_output(k, k->ctr);
 		break;
 	case CMD_WRITE_CTR:
+	case CMD_WRITE_OUTPUT_PORT:
+	case CMD_WRITE_KBD_OUTPUT:
+	case CMD_WRITE_AUX_OUTPUT:
+	case CMD_WRITE_AUX:
 		k->pending_cmd = v;
 		break;
 	case CMD_SELF_TEST:
