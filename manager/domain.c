@@ -183,6 +183,9 @@ static int parse_disk(struct parse *p, xmlNode *disk, struct domain *d)
 			if (copy_attr(p, n, k->block ? "dev" : "file", k->path, sizeof(k->path),
 				      true))
 				return -1;
+			/* QEMU reads "json:{...}" or "nbd:..." as options, not a file. */
+			if (k->path[0] != '/')
+				return fail(p, n, "disk source must be an absolute path");
 		} else if (is(n, "target")) {
 			if (copy_attr(p, n, "dev", k->target, sizeof(k->target), true))
 				return -1;

@@ -124,7 +124,9 @@ struct blk *blk_open(const struct disk_config *disk)
 	if (!b)
 		return NULL;
 	b->read_only = disk->read_only;
-	b->fd = open(path, (disk->read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC |
+	/* O_NONBLOCK: a FIFO must not hang the caller (the API thread, under
+	 * its lock, for PATCH /drives); it is refused below. */
+	b->fd = open(path, (disk->read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NONBLOCK |
 			       (disk->cache_none ? O_DIRECT : 0));
 	if (b->fd < 0 && errno == EINVAL && disk->cache_none) {
 		/* cache=none promises no host page cache: refuse, do not fall back. */
@@ -137,7 +139,7 @@ struct blk *blk_open(const struct disk_config *disk)
 		log_error("disk %s: %s", path, strerror(errno));
 		goto fail;
 	}
-	if (fstat(b->fd, &st) < 0)
+	if (fstat(b->fd, &st) < 0 || fcntl(b->fd, F_SETFL, disk->cache_none ? O_DIRECT : 0) < 0)
 		goto fail_errno;
 	if (S_ISBLK(st.st_mode)) {
 		if (ioctl(b->fd, BLKGETSIZE64, &bytes) < 0)
