@@ -159,7 +159,14 @@ int64_t kick_and_wait(struct vdev *d, uint16_t head)
 	barrier();
 	len = r->used.ring[d->last_used % d->num].len;
 	d->last_used++;
-	/* The device must have raised its used-ring interrupt. */
+	/*
+	 * The device must raise its used-ring interrupt. It may do so just
+	 * after the used index becomes visible (QEMU's iothread does), so
+	 * give it a moment before counting a miss.
+	 */
+	deadline = rdtsc() + 100000000ULL;
+	while (!(rd(d, REG_INTERRUPT_STATUS) & 1) && rdtsc() < deadline)
+		pause();
 	if (!(rd(d, REG_INTERRUPT_STATUS) & 1))
 		d->irq_misses++;
 	wr(d, REG_INTERRUPT_ACK, 1); /* config-change stays for whoever checks it */

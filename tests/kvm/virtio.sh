@@ -93,6 +93,9 @@ if need_kvm "$name"; then
 			--cmdline "$(probe_cmdline probe.virtio=1 probe.records=1)" \
 			</dev/null >"$WORK/rec.out" 2>"$WORK/rec.err" &
 		pid=$!
+		# The kill lands at random once records flow (ASan in the bed
+		# boots slower than the window itself).
+		wait_for_line "$WORK/rec.out" '^PROBE flushed' 60
 		sleep "0.$(printf '%02d' $((RANDOM % 40 + 5)))"
 		kill -9 $pid 2>/dev/null
 		wait $pid 2>/dev/null
