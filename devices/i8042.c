@@ -90,12 +90,9 @@ static void kbd_send(struct i8042 *k, uint8_t v)
 static void kbd_command(struct i8042 *k, uint8_t v)
 {
 	if (k->kbd_cmd && v < KBD_CMD_SET_LEDS) { /* its argument: LEDs, set, rate */
-		if (k->kbd_cmd == KBD_CMD_SCANCODE_SET && v == 0) { /* which set? */
-			kbd_send(k, KBD_ACK);
+		kbd_send(k, KBD_ACK);
+		if (k->kbd_cmd == KBD_CMD_SCANCODE_SET && v == 0) /* which set? */
 			kbd_send(k, (k->ctr & CTR_XLATE) ? 0x41 : 0x02);
-		} else {
-			kbd_send(k, KBD_ACK);
-		}
 		k->kbd_cmd = 0;
 		return;
 	}
