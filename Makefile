@@ -21,7 +21,7 @@ CORE_SRCS = util.c memory.c console.c cli.c vm.c vcpu.c \
 	api/http.c api/server.c api/config.c api/api.c manager/dispatch.c
 SRCS = main.c $(CORE_SRCS)
 # The manager is its own binary: the VMM does not load libxml2.
-MANAGER_SRCS = manager/main.c manager/manager.c manager/domain.c manager/backend_kvmini.c \
+MANAGER_SRCS = manager/main.c manager/manager.c manager/run.c manager/domain.c manager/backend_kvmini.c \
 	manager/backend_qemu.c manager/dispatch.c util.c
 MANAGER_OBJS = $(MANAGER_SRCS:%.c=$(BUILD)/%.o)
 OBJS = $(SRCS:%.c=$(BUILD)/%.o)

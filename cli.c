@@ -62,6 +62,121 @@ static int bad(const char *fmt, const char *arg)
 	return EXIT_BAD_INPUT;
 }
 
+static int parse_cpus(const char *arg, struct vm_config *vm)
+{
+	char *end;
+	unsigned long n;
+
+	errno = 0;
+	n = strtoul(arg, &end, 10);
+	if (errno || end == arg || *end || *arg == '-')
+		return bad("--cpus '%s' is not a number", arg);
+	if (n < 1 || n > MAX_VCPUS)
+		return bad("--cpus %s is out of range: kvmini supports 1-64 vCPUs", arg);
+	vm->cpus = n;
+	return 0;
+}
+
+static int parse_memory(const char *arg, struct vm_config *vm)
+{
+	if (parse_size(arg, &vm->mem_size))
+		return bad("--memory '%s' is not a size (try 512M or 2G)", arg);
+	if (vm->mem_size < MIN_RAM_SIZE)
+		return bad("--memory %s is too small: at least 4M is needed", arg);
+	if (vm->mem_size > (1ULL << 40))
+		return bad("--memory %s is too large: at most 1T", arg);
+	if (vm->mem_size % 4096)
+		return bad("--memory %s is not a whole number of 4K pages", arg);
+	return 0;
+}
+
+/* The index of @arg in the NULL-terminated @names, or -1. */
+static int choice(const char *arg, const char *const *names)
+{
+	for (int i = 0; names[i]; i++)
+		if (!strcmp(arg, names[i]))
+			return i;
+	return -1;
+}
+
+static int parse_reboot(const char *arg, struct vm_config *vm)
+{
+	static const char *const names[] = { "exit", "restart", NULL };
+	int i = choice(arg, names);
+
+	if (i < 0)
+		return bad("--reboot '%s': use exit or restart", arg);
+	vm->on_reboot = i ? REBOOT_RESTART : REBOOT_EXIT;
+	return 0;
+}
+
+static int parse_seccomp(const char *arg, struct run_options *opts)
+{
+	static const char *const names[] = { "kill", "log", "off", NULL };
+	static const int modes[] = { SECCOMP_KILL, SECCOMP_LOG, SECCOMP_OFF };
+	int i = choice(arg, names);
+
+	if (i < 0)
+		return bad("--seccomp '%s': use kill, log or off", arg);
+	opts->seccomp = modes[i];
+	return 0;
+}
+
+/* One option of "kvmini run": 0, or the exit status after saying why. */
+static int parse_option(int c, char *arg, struct run_options *opts)
+{
+	switch (c) {
+	case 'k':
+		opts->vm.kernel = arg;
+		return 0;
+	case 'i':
+		opts->vm.initrd = arg;
+		return 0;
+	case 'c':
+		opts->vm.cmdline = arg;
+		return 0;
+	case 'n':
+		return parse_cpus(arg, &opts->vm);
+	case 'm':
+		return parse_memory(arg, &opts->vm);
+	case 'r':
+		return parse_reboot(arg, &opts->vm);
+	case 'D':
+		if (opts->vm.ndisks == MAX_DISKS)
+			return bad("--disk %s: at most 8 disks", arg);
+		/* On failure the run is refused, so the count needs no undo. */
+		return disk_config_parse(arg, &opts->vm.disks[opts->vm.ndisks++]) ? EXIT_BAD_INPUT
+										  : 0;
+	case 'V':
+		return vsock_config_parse(arg, &opts->vm.vsock) ? EXIT_BAD_INPUT : 0;
+	case 'R':
+		opts->vm.rng = true;
+		return 0;
+	case 'N':
+		if (opts->vm.nnics == MAX_NICS)
+			return bad("--net %s: at most 4 network interfaces", arg);
+		return net_config_parse(arg, &opts->vm.nics[opts->vm.nnics++]) ? EXIT_BAD_INPUT : 0;
+	case 'S':
+		return parse_seccomp(arg, opts);
+	case 'J':
+		opts->jailed = true;
+		return jail_config_parse(arg, &opts->jail) ? EXIT_BAD_INPUT : 0;
+	case 'd':
+		opts->demo = true;
+		return 0;
+	case 'A':
+		opts->api_sock = arg;
+		return 0;
+	case 'F':
+		opts->config_file = arg;
+		return 0;
+	case 'C':
+		opts->console_sock = arg;
+		return 0;
+	}
+	return -1;
+}
+
 int cli_parse_run(int argc, char **argv, struct run_options *opts)
 {
 	static const struct option longopts[] = {
@@ -84,7 +199,7 @@ int cli_parse_run(int argc, char **argv, struct run_options *opts)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int c;
+	int c, ret;
 
 	memset(opts, 0, sizeof(*opts));
 	opts->seccomp = -1; /* the build's default */
@@ -95,104 +210,17 @@ int cli_parse_run(int argc, char **argv, struct run_options *opts)
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
-		char *end;
-		unsigned long n;
-
-		switch (c) {
-		case 'k':
-			opts->vm.kernel = optarg;
-			break;
-		case 'i':
-			opts->vm.initrd = optarg;
-			break;
-		case 'c':
-			opts->vm.cmdline = optarg;
-			break;
-		case 'n':
-			errno = 0;
-			n = strtoul(optarg, &end, 10);
-			if (errno || end == optarg || *end || *optarg == '-')
-				return bad("--cpus '%s' is not a number", optarg);
-			if (n < 1 || n > MAX_VCPUS)
-				return bad("--cpus %s is out of range: kvmini supports 1-64 vCPUs",
-					   optarg);
-			opts->vm.cpus = n;
-			break;
-		case 'm':
-			if (parse_size(optarg, &opts->vm.mem_size))
-				return bad("--memory '%s' is not a size (try 512M or 2G)", optarg);
-			if (opts->vm.mem_size < MIN_RAM_SIZE)
-				return bad("--memory %s is too small: at least 4M is needed",
-					   optarg);
-			if (opts->vm.mem_size > (1ULL << 40))
-				return bad("--memory %s is too large: at most 1T", optarg);
-			if (opts->vm.mem_size % 4096)
-				return bad("--memory %s is not a whole number of 4K pages", optarg);
-			break;
-		case 'r':
-			if (!strcmp(optarg, "exit"))
-				opts->vm.on_reboot = REBOOT_EXIT;
-			else if (!strcmp(optarg, "restart"))
-				opts->vm.on_reboot = REBOOT_RESTART;
-			else
-				return bad("--reboot '%s': use exit or restart", optarg);
-			break;
-		case 'D':
-			if (opts->vm.ndisks == MAX_DISKS)
-				return bad("--disk %s: at most 8 disks", optarg);
-			if (disk_config_parse(optarg, &opts->vm.disks[opts->vm.ndisks]))
-				return EXIT_BAD_INPUT;
-			opts->vm.ndisks++;
-			break;
-		case 'V':
-			if (vsock_config_parse(optarg, &opts->vm.vsock))
-				return EXIT_BAD_INPUT;
-			break;
-		case 'R':
-			opts->vm.rng = true;
-			break;
-		case 'N':
-			if (opts->vm.nnics == MAX_NICS)
-				return bad("--net %s: at most 4 network interfaces", optarg);
-			if (net_config_parse(optarg, &opts->vm.nics[opts->vm.nnics]))
-				return EXIT_BAD_INPUT;
-			opts->vm.nnics++;
-			break;
-		case 'S':
-			if (!strcmp(optarg, "kill"))
-				opts->seccomp = SECCOMP_KILL;
-			else if (!strcmp(optarg, "log"))
-				opts->seccomp = SECCOMP_LOG;
-			else if (!strcmp(optarg, "off"))
-				opts->seccomp = SECCOMP_OFF;
-			else
-				return bad("--seccomp '%s': use kill, log or off", optarg);
-			break;
-		case 'J':
-			if (jail_config_parse(optarg, &opts->jail))
-				return EXIT_BAD_INPUT;
-			opts->jailed = true;
-			break;
-		case 'd':
-			opts->demo = true;
-			break;
-		case 'A':
-			opts->api_sock = optarg;
-			break;
-		case 'F':
-			opts->config_file = optarg;
-			break;
-		case 'C':
-			opts->console_sock = optarg;
-			break;
-		case 'h':
+		if (c == 'h') {
 			cli_usage(stdout);
 			exit(0);
-		case ':':
-			return bad("%s needs a value", argv[optind - 1]);
-		default:
-			return bad("unknown option '%s' (see kvmini --help)", argv[optind - 1]);
 		}
+		if (c == ':')
+			return bad("%s needs a value", argv[optind - 1]);
+		ret = parse_option(c, optarg, opts);
+		if (ret < 0)
+			return bad("unknown option '%s' (see kvmini --help)", argv[optind - 1]);
+		if (ret)
+			return ret;
 	}
 	if (optind < argc)
 		return bad("unexpected argument '%s'", argv[optind]);

@@ -6,6 +6,7 @@
  * as kvmini's API does, so the reason can be read before it is reaped.
  */
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -31,95 +32,128 @@ static const char *qemu_value(const char *s)
 	return out;
 }
 
-static int qemu_argv(const struct domain *d, const struct domain_paths *p, char **argv, int max)
+/* A command line built into one static buffer; @full once anything overflowed. */
+struct cmdline {
+	char **argv;
+	int n, max;
+	char *w, *end;
+	bool full;
+};
+
+static void arg(struct cmdline *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void arg(struct cmdline *c, const char *fmt, ...)
 {
-	static char buf[16384];
-	bool microvm = !d->machine[0] || !strcmp(d->machine, "microvm");
-	const char *dev = microvm ? "device" : "pci";
-	char *w = buf;
-	int n = 0;
+	va_list ap;
+	int len;
 
-#define ARG(...)                                                          \
-	do {                                                              \
-		if (n >= max - 1 || w >= buf + sizeof(buf) - 1)           \
-			return -1;                                        \
-		argv[n++] = w;                                            \
-		w += snprintf(w, buf + sizeof(buf) - w, __VA_ARGS__) + 1; \
-		if (w > buf + sizeof(buf))                                \
-			return -1;                                        \
-	} while (0)
-
-	ARG("qemu-system-x86_64");
-	ARG("-name");
-	ARG("%s", qemu_value(d->name));
-	ARG("-uuid");
-	ARG("%s", d->uuid);
-	ARG("-machine");
-	ARG("%s%s", microvm ? "microvm" : qemu_value(d->machine),
-	    microvm ? (d->acpi ? ",acpi=on" : ",acpi=off") : "");
-	ARG("-accel");
-	ARG("%s", d->backend == BACKEND_QEMU ? "tcg" : "kvm");
-	ARG("-cpu");
-	ARG("%s", d->backend == BACKEND_QEMU ? "max" : "host");
-	ARG("-m");
-	ARG("%llu", (unsigned long long)(d->current_memory_kib + 1023) / 1024);
-	ARG("-smp");
-	ARG("%u", d->vcpus);
-	ARG("-nodefaults");
-	ARG("-no-user-config");
-	ARG("-nographic");
-	ARG("-no-shutdown");
-	if (strcmp(d->on_reboot, "restart"))
-		ARG("-no-reboot");
-	ARG("-kernel");
-	ARG("%s", d->kernel);
-	if (d->initrd[0]) {
-		ARG("-initrd");
-		ARG("%s", d->initrd);
+	if (c->full || c->n >= c->max - 1 || c->w >= c->end) {
+		c->full = true;
+		return;
 	}
-	ARG("-append");
-	ARG("%s%s", d->cmdline, d->acpi || !microvm ? "" : " acpi=off");
-	ARG("-chardev");
-	ARG("socket,id=con,path=%s,server=on,wait=off,logfile=%s,logappend=on",
+	va_start(ap, fmt);
+	len = vsnprintf(c->w, c->end - c->w, fmt, ap);
+	va_end(ap);
+	if (len < 0 || len >= c->end - c->w) {
+		c->full = true;
+		return;
+	}
+	c->argv[c->n++] = c->w;
+	c->w += len + 1;
+}
+
+static void machine_args(struct cmdline *c, const struct domain *d, const struct domain_paths *p,
+			 bool microvm)
+{
+	bool tcg = d->backend == BACKEND_QEMU;
+
+	arg(c, "qemu-system-x86_64");
+	arg(c, "-name");
+	arg(c, "%s", qemu_value(d->name));
+	arg(c, "-uuid");
+	arg(c, "%s", d->uuid);
+	arg(c, "-machine");
+	arg(c, "%s%s", microvm ? "microvm" : qemu_value(d->machine),
+	    microvm ? (d->acpi ? ",acpi=on" : ",acpi=off") : "");
+	arg(c, "-accel");
+	arg(c, "%s", tcg ? "tcg" : "kvm");
+	arg(c, "-cpu");
+	arg(c, "%s", tcg ? "max" : "host");
+	arg(c, "-m");
+	arg(c, "%llu", (unsigned long long)(d->current_memory_kib + 1023) / 1024);
+	arg(c, "-smp");
+	arg(c, "%u", d->vcpus);
+	arg(c, "-nodefaults");
+	arg(c, "-no-user-config");
+	arg(c, "-nographic");
+	arg(c, "-no-shutdown");
+	if (strcmp(d->on_reboot, "restart"))
+		arg(c, "-no-reboot");
+	arg(c, "-kernel");
+	arg(c, "%s", d->kernel);
+	if (d->initrd[0]) {
+		arg(c, "-initrd");
+		arg(c, "%s", d->initrd);
+	}
+	arg(c, "-append");
+	arg(c, "%s%s", d->cmdline, d->acpi || !microvm ? "" : " acpi=off");
+	arg(c, "-chardev");
+	arg(c, "socket,id=con,path=%s,server=on,wait=off,logfile=%s,logappend=on",
 	    qemu_value(p->console), qemu_value(p->log));
-	ARG("-serial");
-	ARG("chardev:con");
-	ARG("-qmp");
-	ARG("unix:%s,server=on,wait=off", qemu_value(p->qmp));
+	arg(c, "-serial");
+	arg(c, "chardev:con");
+	arg(c, "-qmp");
+	arg(c, "unix:%s,server=on,wait=off", qemu_value(p->qmp));
+}
+
+/* @bus: "device" on microvm (virtio-mmio), "pci" on pc and q35. */
+static void device_args(struct cmdline *c, const struct domain *d, const char *bus)
+{
 	for (int i = 0; i < d->ndisks; i++) {
-		ARG("-drive");
-		ARG("file=%s,format=raw,if=none,id=disk%d%s", qemu_value(d->disks[i].path), i,
+		arg(c, "-drive");
+		arg(c, "file=%s,format=raw,if=none,id=disk%d%s", qemu_value(d->disks[i].path), i,
 		    d->disks[i].readonly ? ",readonly=on" : "");
-		ARG("-device");
-		ARG("virtio-blk-%s,drive=disk%d%s%s", dev, i,
+		arg(c, "-device");
+		arg(c, "virtio-blk-%s,drive=disk%d%s%s", bus, i,
 		    d->disks[i].serial[0] ? ",serial=" : "", qemu_value(d->disks[i].serial));
 	}
 	for (int i = 0; i < d->nnics; i++) {
 		const uint8_t *m = d->nics[i].mac;
 
-		ARG("-netdev");
-		ARG("tap,id=net%d,ifname=%s,script=no,downscript=no,vhost=off", i,
+		arg(c, "-netdev");
+		arg(c, "tap,id=net%d,ifname=%s,script=no,downscript=no,vhost=off", i,
 		    qemu_value(d->nics[i].tap));
-		ARG("-device");
+		arg(c, "-device");
 		if (d->nics[i].has_mac)
-			ARG("virtio-net-%s,netdev=net%d,mac=%02x:%02x:%02x:%02x:%02x:%02x", dev, i,
-			    m[0], m[1], m[2], m[3], m[4], m[5]);
+			arg(c, "virtio-net-%s,netdev=net%d,mac=%02x:%02x:%02x:%02x:%02x:%02x", bus,
+			    i, m[0], m[1], m[2], m[3], m[4], m[5]);
 		else
-			ARG("virtio-net-%s,netdev=net%d", dev, i);
+			arg(c, "virtio-net-%s,netdev=net%d", bus, i);
 	}
 	if (d->rng) {
-		ARG("-object");
-		ARG("rng-random,id=rng0,filename=/dev/urandom");
-		ARG("-device");
-		ARG("virtio-rng-%s,rng=rng0", dev);
+		arg(c, "-object");
+		arg(c, "rng-random,id=rng0,filename=/dev/urandom");
+		arg(c, "-device");
+		arg(c, "virtio-rng-%s,rng=rng0", bus);
 	}
 	if (d->vsock_cid) {
-		ARG("-device");
-		ARG("vhost-vsock-%s,guest-cid=%u", dev, d->vsock_cid);
+		arg(c, "-device");
+		arg(c, "vhost-vsock-%s,guest-cid=%u", bus, d->vsock_cid);
 	}
-#undef ARG
-	argv[n] = NULL;
-	return n;
+}
+
+static int qemu_argv(const struct domain *d, const struct domain_paths *p, char **argv, int max)
+{
+	static char buf[16384];
+	struct cmdline c = { .argv = argv, .max = max, .w = buf, .end = buf + sizeof(buf) };
+	bool microvm = !d->machine[0] || !strcmp(d->machine, "microvm");
+
+	machine_args(&c, d, p, microvm);
+	device_args(&c, d, microvm ? "device" : "pci");
+	if (c.full)
+		return -1;
+	argv[c.n] = NULL;
+	return c.n;
 }
 
 static bool qmp_complete(const char *reply)

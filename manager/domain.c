@@ -332,7 +332,43 @@ static void make_uuid(char *out)
 		b[14], b[15]);
 }
 
-static int parse_domain(struct parse *p, xmlNode *root, struct domain *d)
+static int parse_name(struct parse *p, xmlNode *n, struct domain *d)
+{
+	static const char allowed[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				      "0123456789-_.";
+
+	if (copy_text(p, n, d->name, sizeof(d->name)))
+		return -1;
+	if (d->name[0] == '.' || strspn(d->name, allowed) != strlen(d->name))
+		return fail(p, n, "<name> may hold letters, digits, '-', '_' and '.' only");
+	return 0;
+}
+
+static int parse_vcpu(struct parse *p, xmlNode *n, struct domain *d)
+{
+	char text[8];
+
+	if (copy_text(p, n, text, sizeof(text)))
+		return -1;
+	d->vcpus = atoi(text);
+	if (d->vcpus < 1 || d->vcpus > 64)
+		return fail(p, n, "<vcpu> must be 1 to 64");
+	return 0;
+}
+
+static int parse_features(struct parse *p, xmlNode *n, struct domain *d)
+{
+	for (xmlNode *f = n->children; f; f = f->next) {
+		if (is(f, "acpi"))
+			d->acpi = true;
+		else if (f->type == XML_ELEMENT_NODE && !is(f, "apic") && !is(f, "pae"))
+			return fail(p, f, "<features><%s> is not supported", f->name);
+	}
+	return 0;
+}
+
+/* One child of <domain>; what kvmini does not model but may describe is skipped. */
+static int parse_element(struct parse *p, xmlNode *n, struct domain *d)
 {
 	static const char *const poweroff[] = { "destroy", NULL };
 	static const char *const reboot[] = { "restart", "destroy", NULL };
@@ -341,6 +377,37 @@ static int parse_domain(struct parse *p, xmlNode *root, struct domain *d)
 						 "clock",    "pm",	    "resource",
 						 "seclabel", "cpu",	    "on_lockfailure",
 						 NULL };
+
+	if (is(n, "name"))
+		return parse_name(p, n, d);
+	if (is(n, "uuid"))
+		return copy_text(p, n, d->uuid, sizeof(d->uuid));
+	if (is(n, "memory"))
+		return parse_memory(p, n, &d->memory_kib);
+	if (is(n, "currentMemory"))
+		return parse_memory(p, n, &d->current_memory_kib);
+	if (is(n, "vcpu"))
+		return parse_vcpu(p, n, d);
+	if (is(n, "os"))
+		return parse_os(p, n, d);
+	if (is(n, "features"))
+		return parse_features(p, n, d);
+	if (is(n, "on_poweroff"))
+		return parse_lifecycle(p, n, d->on_poweroff, sizeof(d->on_poweroff), poweroff);
+	if (is(n, "on_reboot"))
+		return parse_lifecycle(p, n, d->on_reboot, sizeof(d->on_reboot), reboot);
+	if (is(n, "on_crash"))
+		return parse_lifecycle(p, n, d->on_crash, sizeof(d->on_crash), crash);
+	if (is(n, "devices"))
+		return parse_devices(p, n, d);
+	for (int i = 0; described[i]; i++)
+		if (is(n, described[i]))
+			return 0;
+	return fail(p, n, "<%s> is not supported", n->name);
+}
+
+static int parse_domain(struct parse *p, xmlNode *root, struct domain *d)
+{
 	char *type = attr(root, "type");
 	bool known;
 
@@ -356,65 +423,9 @@ static int parse_domain(struct parse *p, xmlNode *root, struct domain *d)
 	strcpy(d->on_poweroff, "destroy");
 	strcpy(d->on_reboot, "restart");
 	strcpy(d->on_crash, "destroy");
-	for (xmlNode *n = root->children; n; n = n->next) {
-		int ret = 0;
-
-		if (n->type != XML_ELEMENT_NODE)
-			continue;
-		if (is(n, "name")) {
-			ret = copy_text(p, n, d->name, sizeof(d->name));
-			for (const char *c = d->name; !ret && *c; c++)
-				if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-					    "0123456789-_.",
-					    *c) ||
-				    d->name[0] == '.')
-					ret = fail(p, n,
-						   "<name> may hold letters, digits, '-', '_' "
-						   "and '.' only");
-		} else if (is(n, "uuid")) {
-			ret = copy_text(p, n, d->uuid, sizeof(d->uuid));
-		} else if (is(n, "memory")) {
-			ret = parse_memory(p, n, &d->memory_kib);
-		} else if (is(n, "currentMemory")) {
-			ret = parse_memory(p, n, &d->current_memory_kib);
-		} else if (is(n, "vcpu")) {
-			char text[8];
-
-			ret = copy_text(p, n, text, sizeof(text));
-			d->vcpus = ret ? 0 : atoi(text);
-			if (!ret && (d->vcpus < 1 || d->vcpus > 64))
-				ret = fail(p, n, "<vcpu> must be 1 to 64");
-		} else if (is(n, "os")) {
-			ret = parse_os(p, n, d);
-		} else if (is(n, "features")) {
-			for (xmlNode *f = n->children; f; f = f->next) {
-				if (is(f, "acpi"))
-					d->acpi = true;
-				else if (f->type == XML_ELEMENT_NODE && !is(f, "apic") &&
-					 !is(f, "pae"))
-					return fail(p, f, "<features><%s> is not supported",
-						    f->name);
-			}
-		} else if (is(n, "on_poweroff")) {
-			ret =
-			    parse_lifecycle(p, n, d->on_poweroff, sizeof(d->on_poweroff), poweroff);
-		} else if (is(n, "on_reboot")) {
-			ret = parse_lifecycle(p, n, d->on_reboot, sizeof(d->on_reboot), reboot);
-		} else if (is(n, "on_crash")) {
-			ret = parse_lifecycle(p, n, d->on_crash, sizeof(d->on_crash), crash);
-		} else if (is(n, "devices")) {
-			ret = parse_devices(p, n, d);
-		} else {
-			bool ok = false;
-
-			for (int i = 0; described[i]; i++)
-				ok |= is(n, described[i]);
-			if (!ok)
-				ret = fail(p, n, "<%s> is not supported", n->name);
-		}
-		if (ret)
+	for (xmlNode *n = root->children; n; n = n->next)
+		if (n->type == XML_ELEMENT_NODE && parse_element(p, n, d))
 			return -1;
-	}
 	if (!d->name[0] || !d->memory_kib || !d->kernel[0])
 		return fail(p, root, "a domain needs <name>, <memory> and <os><kernel>");
 	if (!d->current_memory_kib || d->current_memory_kib > d->memory_kib)
@@ -459,41 +470,11 @@ static void set(xmlNode *n, const char *name, const char *value)
 	xmlNewProp(n, (const xmlChar *)name, (const xmlChar *)value);
 }
 
-char *domain_format(const struct domain *d)
+static void format_disks_and_nics(xmlNode *devices, const struct domain *d)
 {
-	xmlDoc *doc = xmlNewDoc((const xmlChar *)"1.0");
-	xmlNode *root = xmlNewNode(NULL, (const xmlChar *)"domain"), *os, *devices, *n;
 	char buf[64];
-	xmlChar *out;
-	int len;
-	char *ret;
+	xmlNode *n;
 
-	xmlDocSetRootElement(doc, root);
-	set(root, "type", d->backend == BACKEND_QEMU ? "qemu" : "kvm");
-	child(root, "name", d->name);
-	child(root, "uuid", d->uuid);
-	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)d->memory_kib);
-	set(child(root, "memory", buf), "unit", "KiB");
-	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)d->current_memory_kib);
-	set(child(root, "currentMemory", buf), "unit", "KiB");
-	snprintf(buf, sizeof(buf), "%u", d->vcpus);
-	set(child(root, "vcpu", buf), "placement", "static");
-	os = child(root, "os", NULL);
-	n = child(os, "type", "hvm");
-	set(n, "arch", "x86_64");
-	if (d->machine[0])
-		set(n, "machine", d->machine);
-	child(os, "kernel", d->kernel);
-	if (d->initrd[0])
-		child(os, "initrd", d->initrd);
-	if (d->cmdline[0])
-		child(os, "cmdline", d->cmdline);
-	if (d->acpi)
-		child(child(root, "features", NULL), "acpi", NULL);
-	child(root, "on_poweroff", d->on_poweroff);
-	child(root, "on_reboot", d->on_reboot);
-	child(root, "on_crash", d->on_crash);
-	devices = child(root, "devices", NULL);
 	for (int i = 0; i < d->ndisks; i++) {
 		const struct domain_disk *k = &d->disks[i];
 		xmlNode *disk = child(devices, "disk", NULL);
@@ -527,6 +508,14 @@ char *domain_format(const struct domain *d)
 		set(child(iface, "target", NULL), "dev", c->tap);
 		set(child(iface, "model", NULL), "type", "virtio");
 	}
+}
+
+static void format_devices(xmlNode *devices, const struct domain *d)
+{
+	char buf[16];
+	xmlNode *n;
+
+	format_disks_and_nics(devices, d);
 	if (d->serial_pty) {
 		n = child(devices, "serial", NULL);
 		set(n, "type", "pty");
@@ -552,6 +541,43 @@ char *domain_format(const struct domain *d)
 		snprintf(buf, sizeof(buf), "%u", d->vsock_cid);
 		set(n, "address", buf);
 	}
+}
+
+char *domain_format(const struct domain *d)
+{
+	xmlDoc *doc = xmlNewDoc((const xmlChar *)"1.0");
+	xmlNode *root = xmlNewNode(NULL, (const xmlChar *)"domain"), *os, *n;
+	char buf[64];
+	xmlChar *out;
+	int len;
+	char *ret;
+
+	xmlDocSetRootElement(doc, root);
+	set(root, "type", d->backend == BACKEND_QEMU ? "qemu" : "kvm");
+	child(root, "name", d->name);
+	child(root, "uuid", d->uuid);
+	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)d->memory_kib);
+	set(child(root, "memory", buf), "unit", "KiB");
+	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)d->current_memory_kib);
+	set(child(root, "currentMemory", buf), "unit", "KiB");
+	snprintf(buf, sizeof(buf), "%u", d->vcpus);
+	set(child(root, "vcpu", buf), "placement", "static");
+	os = child(root, "os", NULL);
+	n = child(os, "type", "hvm");
+	set(n, "arch", "x86_64");
+	if (d->machine[0])
+		set(n, "machine", d->machine);
+	child(os, "kernel", d->kernel);
+	if (d->initrd[0])
+		child(os, "initrd", d->initrd);
+	if (d->cmdline[0])
+		child(os, "cmdline", d->cmdline);
+	if (d->acpi)
+		child(child(root, "features", NULL), "acpi", NULL);
+	child(root, "on_poweroff", d->on_poweroff);
+	child(root, "on_reboot", d->on_reboot);
+	child(root, "on_crash", d->on_crash);
+	format_devices(child(root, "devices", NULL), d);
 	xmlDocDumpFormatMemory(doc, &out, &len, 1);
 	/* Without the XML declaration, as virsh dumpxml prints it. */
 	ret = strdup(strstr((char *)out, "<domain") ? strstr((char *)out, "<domain") : (char *)out);

@@ -10,82 +10,25 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <linux/if.h>
-#include <linux/if_tun.h>
-#include <linux/sockios.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 #include <termios.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "manager/backend.h"
 #include "manager/domain.h"
 #include "manager/manager.h"
+#include "manager/run.h"
 #include "util.h"
 
 static char state_dir[400];
-
-static int err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int err(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("error: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return 1;
-}
-
-long unix_request(const char *path, const char *request, char *out, size_t size, int timeout_ms,
-		  bool (*complete)(const char *reply))
-{
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	uint64_t deadline = now_ns() + (uint64_t)timeout_ms * 1000000;
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	size_t len = 0;
-
-	if (strlen(path) >= sizeof(addr.sun_path)) {
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	memcpy(addr.sun_path, path, strlen(path) + 1);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
-	    write(fd, request, strlen(request)) != (ssize_t)strlen(request)) {
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	out[0] = 0;
-	while (len < size - 1 && now_ns() < deadline && !(complete && complete(out))) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		ssize_t n;
-
-		if (poll(&pfd, 1, 100) <= 0)
-			continue;
-		n = read(fd, out + len, size - 1 - len);
-		if (n <= 0)
-			break;
-		len += n;
-		out[len] = 0;
-	}
-	close(fd);
-	return len;
-}
 
 static void domain_paths(const char *name, struct domain_paths *p)
 {
@@ -118,32 +61,6 @@ static int mkdirs(const char *path)
 	return mkdir(buf, 0755) < 0 && errno != EEXIST ? -1 : 0;
 }
 
-static int read_text(const char *path, char *buf, size_t size)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd >= 0 ? read(fd, buf, size - 1) : -1;
-
-	if (fd >= 0)
-		close(fd);
-	buf[n > 0 ? n : 0] = 0;
-	return n < 0 ? -1 : 0;
-}
-
-static int write_text(const char *path, const char *text)
-{
-	char tmp[700];
-	int fd;
-	bool ok;
-
-	/* Write-then-rename: a crash leaves the old file or the new, never half. */
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	ok = fd >= 0 && write(fd, text, strlen(text)) == (ssize_t)strlen(text) && !fsync(fd);
-	if (fd >= 0)
-		close(fd);
-	return ok && !rename(tmp, path) ? 0 : -1;
-}
-
 /* Loads a defined domain; prints virsh's complaint when there is none. */
 static int load_domain(const char *name, struct domain *d, struct domain_paths *p)
 {
@@ -151,9 +68,9 @@ static int load_domain(const char *name, struct domain *d, struct domain_paths *
 
 	domain_paths(name, p);
 	if (strchr(name, '/') || read_text(p->xml, xml, sizeof(xml)))
-		return err("failed to get domain '%s'", name);
+		return mgr_error("failed to get domain '%s'", name);
 	if (domain_parse(xml, strlen(xml), p->xml, d, msg, sizeof(msg)))
-		return err("%s", msg);
+		return mgr_error("%s", msg);
 	return 0;
 }
 
@@ -168,213 +85,6 @@ static int lock_domain(const struct domain_paths *p)
 	if (fd < 0 || flock(fd, LOCK_EX) < 0)
 		return -1;
 	return fd;
-}
-
-static const struct backend_ops *backend_of(const struct domain *d)
-{
-	return d->backend == BACKEND_QEMU ? &backend_qemu : &backend_kvmini;
-}
-
-/*
- * The pid of the domain's process, or 0: the pid file may be stale (a
- * host crash, a reused pid), so the process must be alive and its command
- * line must name this domain's directory.
- */
-static pid_t live_pid(const struct domain_paths *p)
-{
-	char buf[32], cmdline[8192], path[64], dir[sizeof(p->dir) + 1];
-	pid_t pid;
-	int fd;
-	ssize_t n;
-
-	if (read_text(p->pid, buf, sizeof(buf)) || (pid = atoi(buf)) <= 0)
-		return 0;
-	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	n = fd >= 0 ? read(fd, cmdline, sizeof(cmdline) - 1) : -1;
-	if (fd >= 0)
-		close(fd);
-	if (n <= 0)
-		return 0;
-	for (ssize_t i = 0; i < n; i++)
-		if (!cmdline[i])
-			cmdline[i] = ' ';
-	cmdline[n] = 0;
-	/* The directory as a whole path component: domain "a" is not "ab". */
-	snprintf(dir, sizeof(dir), "%s/", p->dir);
-	return strstr(cmdline, dir) ? pid : 0;
-}
-
-static const char *reason_of(int exit_code)
-{
-	switch (exit_code) {
-	case 0:
-		return "shutdown";
-	case 8:
-		return "rebooted (on_reboot destroy)";
-	case 10:
-		return "crashed";
-	default:
-		return exit_code > 128 ? "destroyed" : "exited";
-	}
-}
-
-/* A zombie counts as gone: the VMM is reparented, and its reaper may be slow. */
-static bool alive(pid_t pid)
-{
-	char path[64], stat[256];
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	if (kill(pid, 0) || read_text(path, stat, sizeof(stat)))
-		return false;
-	return !strstr(stat, ") Z ");
-}
-
-static void wait_gone(pid_t pid, int ms)
-{
-	for (int i = 0; i < ms / 10 && alive(pid); i++)
-		usleep(10000);
-}
-
-static void stopped(const struct domain *d, const struct domain_paths *p, const char *reason)
-{
-	char why[160];
-
-	snprintf(why, sizeof(why), "%s\n", reason);
-	write_text(p->reason, why);
-	unlink(p->pid);
-	/* Taps the manager made for bridges go with the run. */
-	for (int i = 0; i < d->nnics; i++) {
-		struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI };
-		int fd;
-
-		if (!d->nics[i].bridge || (fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC)) < 0)
-			continue;
-		snprintf(ifr.ifr_name, IFNAMSIZ, "%s", d->nics[i].tap);
-		if (ioctl(fd, TUNSETIFF, &ifr) == 0)
-			ioctl(fd, TUNSETPERSIST, 0);
-		close(fd);
-	}
-}
-
-/*
- * Where the domain stands. A process whose guest has stopped (kvmini's API
- * and QEMU's -no-shutdown keep it answering) is reaped here, with the
- * reason kept; a process that vanished is recorded as crashed.
- */
-static enum run_state domain_state(const struct domain *d, const struct domain_paths *p,
-				   char *reason, size_t len)
-{
-	struct run_info info = { 0 };
-	pid_t pid = live_pid(p);
-
-	if (!pid) {
-		if (!access(p->pid, F_OK))
-			stopped(d, p, "crashed (the VMM process died)");
-		if (read_text(p->reason, reason, len))
-			snprintf(reason, len, "never started");
-		reason[strcspn(reason, "\n")] = 0;
-		return STATE_SHUTOFF;
-	}
-	if (backend_of(d)->info(d, p, &info)) {
-		snprintf(reason, len, "starting");
-		return STATE_RUNNING;
-	}
-	if (info.state != STATE_EXITED) {
-		snprintf(reason, len, info.state == STATE_PAUSED ? "user" : "booted");
-		return info.state;
-	}
-	snprintf(reason, len, "%s", reason_of(info.exit_code));
-	kill(pid, SIGTERM);
-	wait_gone(pid, 3000);
-	stopped(d, p, reason);
-	return STATE_SHUTOFF;
-}
-
-static const char *state_name(enum run_state s)
-{
-	return s == STATE_RUNNING ? "running" : s == STATE_PAUSED ? "paused" : "shut off";
-}
-
-static int make_bridge_taps(const struct domain *d)
-{
-	for (int i = 0; i < d->nnics; i++) {
-		struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR };
-		int fd, sock, index;
-
-		if (!d->nics[i].bridge)
-			continue;
-		fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
-		snprintf(ifr.ifr_name, IFNAMSIZ, "%s", d->nics[i].tap);
-		if (fd < 0 || ioctl(fd, TUNSETIFF, &ifr) < 0 || ioctl(fd, TUNSETPERSIST, 1) < 0) {
-			if (fd >= 0)
-				close(fd);
-			return err("interface %s: cannot create the tap: %s", d->nics[i].tap,
-				   strerror(errno));
-		}
-		close(fd);
-		sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-		ioctl(sock, SIOCGIFINDEX, &ifr);
-		index = ifr.ifr_ifindex;
-		ioctl(sock, SIOCGIFFLAGS, &ifr);
-		ifr.ifr_flags |= IFF_UP;
-		ioctl(sock, SIOCSIFFLAGS, &ifr);
-		snprintf(ifr.ifr_name, IFNAMSIZ, "%s", d->nics[i].source_bridge);
-		ifr.ifr_ifindex = index;
-		if (ioctl(sock, SIOCBRADDIF, &ifr) < 0) {
-			close(sock);
-			return err("interface %s: cannot add it to bridge %s: %s", d->nics[i].tap,
-				   d->nics[i].source_bridge, strerror(errno));
-		}
-		close(sock);
-	}
-	return 0;
-}
-
-static void print_log_tail(const char *path)
-{
-	char buf[4096];
-
-	if (!read_text(path, buf, sizeof(buf)) && buf[0])
-		fprintf(stderr, "%s", strlen(buf) > 1500 ? buf + strlen(buf) - 1500 : buf);
-}
-
-/* Spawns the engine detached (its own session), as a grandchild: no zombie. */
-static int spawn(const struct domain *d, const struct domain_paths *p)
-{
-	char *argv[256];
-	int n = backend_of(d)->argv(d, p, argv, 256), status;
-	pid_t child;
-
-	if (n < 0)
-		return err("domain '%s': cannot build the %s command line", d->name,
-			   backend_of(d)->name);
-	unlink(p->reason);
-	child = fork();
-	if (child == 0) {
-		pid_t grandchild = fork();
-		char pid[16];
-		int log;
-
-		if (grandchild > 0) {
-			snprintf(pid, sizeof(pid), "%d\n", grandchild);
-			_exit(write_text(p->pid, pid) ? 1 : 0);
-		}
-		if (grandchild < 0)
-			_exit(1);
-		setsid();
-		log = open(p->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-		dup2(open("/dev/null", O_RDONLY), STDIN_FILENO);
-		dup2(log, STDOUT_FILENO);
-		dup2(log, STDERR_FILENO);
-		execvp(argv[0], argv);
-		fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
-	if (child < 0 || waitpid(child, &status, 0) < 0 || !WIFEXITED(status) ||
-	    WEXITSTATUS(status))
-		return err("domain '%s': cannot start its process", d->name);
-	return 0;
 }
 
 /*
@@ -406,15 +116,15 @@ static int cmd_define(const char *file)
 	if (fd >= 0)
 		close(fd);
 	if (n < 0)
-		return err("failed to open %s: %s", file, strerror(errno));
+		return mgr_error("failed to open %s: %s", file, strerror(errno));
 	if (n == sizeof(xml) - 1)
-		return err("%s: larger than 64 KiB", file);
+		return mgr_error("%s: larger than 64 KiB", file);
 	xml[n] = 0;
 	if (domain_parse(xml, n, file, &d, msg, sizeof(msg)))
-		return err("%s", msg);
+		return mgr_error("%s", msg);
 	domain_paths(d.name, &p);
 	if (mkdirs(p.dir))
-		return err("cannot create %s: %s", p.dir, strerror(errno));
+		return mgr_error("cannot create %s: %s", p.dir, strerror(errno));
 	lock = lock_domain(&p);
 	/* Redefining keeps the UUID unless the XML names one. */
 	if (!strstr(xml, "<uuid>") && !read_text(p.xml, old_xml, sizeof(old_xml)) &&
@@ -424,7 +134,7 @@ static int cmd_define(const char *file)
 	if (!out || write_text(p.xml, out)) {
 		free(out);
 		close(lock);
-		return err("cannot write %s", p.xml);
+		return mgr_error("cannot write %s", p.xml);
 	}
 	free(out);
 	close(lock);
@@ -446,7 +156,7 @@ static int cmd_undefine(const char *name)
 		return 1;
 	if (s != STATE_SHUTOFF) {
 		close(lock);
-		return err("domain '%s' is active: destroy or shut it down first", name);
+		return mgr_error("domain '%s' is active: destroy or shut it down first", name);
 	}
 	dir = opendir(p.dir);
 	while (dir && (e = readdir(dir))) {
@@ -475,7 +185,8 @@ static int cmd_start(const char *name, bool console)
 		return 1;
 	if (s != STATE_SHUTOFF) {
 		close(lock);
-		return err("Requested operation is not valid: domain '%s' is already active", name);
+		return mgr_error("Requested operation is not valid: domain '%s' is already active",
+				 name);
 	}
 	if (make_bridge_taps(&d) || spawn(&d, &p)) {
 		close(lock);
@@ -497,7 +208,8 @@ static int cmd_start(const char *name, bool console)
 	close(lock);
 	if (s == STATE_SHUTOFF) {
 		print_log_tail(p.log);
-		return err("failed to start domain '%s' (%s); its log is %s", name, reason, p.log);
+		return mgr_error("failed to start domain '%s' (%s); its log is %s", name, reason,
+				 p.log);
 	}
 	printf("Domain '%s' started\n", name);
 	return console ? cmd_console(name) : 0;
@@ -517,7 +229,8 @@ static int cmd_stop(const char *name, const char *how, int timeout_s)
 		return 1;
 	if (s == STATE_SHUTOFF) {
 		close(lock);
-		return err("Requested operation is not valid: domain '%s' is not running", name);
+		return mgr_error("Requested operation is not valid: domain '%s' is not running",
+				 name);
 	}
 	/* 0 when the VMM ended after the state was read: kill(0) would
 	 * signal the manager's own process group. */
@@ -538,7 +251,7 @@ static int cmd_stop(const char *name, const char *how, int timeout_s)
 	}
 	if (backend_of(&d)->request_shutdown(&p, !strcmp(how, "reboot"))) {
 		close(lock);
-		return err("domain '%s' did not take the %s request", name, how);
+		return mgr_error("domain '%s' did not take the %s request", name, how);
 	}
 	if (!strcmp(how, "reboot")) {
 		close(lock);
@@ -554,8 +267,8 @@ static int cmd_stop(const char *name, const char *how, int timeout_s)
 		usleep(100000);
 	}
 	close(lock);
-	return err("domain '%s' did not shut down within %d s (destroy forces it)", name,
-		   timeout_s);
+	return mgr_error("domain '%s' did not shut down within %d s (destroy forces it)", name,
+			 timeout_s);
 }
 
 static int cmd_pause(const char *name, bool pause)
@@ -570,13 +283,13 @@ static int cmd_pause(const char *name, bool pause)
 		return 1;
 	if (s == STATE_SHUTOFF || (s == STATE_PAUSED) == pause) {
 		close(lock);
-		return err("Requested operation is not valid: domain '%s' is %s", name,
-			   state_name(s));
+		return mgr_error("Requested operation is not valid: domain '%s' is %s", name,
+				 state_name(s));
 	}
 	ret = backend_of(&d)->pause(&p, pause);
 	close(lock);
 	if (ret)
-		return err("domain '%s' did not %s", name, pause ? "pause" : "resume");
+		return mgr_error("domain '%s' did not %s", name, pause ? "pause" : "resume");
 	printf("Domain '%s' %s\n", name, pause ? "suspended" : "resumed");
 	return 0;
 }
@@ -692,13 +405,13 @@ static int cmd_console(const char *name)
 	if (load_domain(name, &d, &p))
 		return 1;
 	if (strlen(p.console) >= sizeof(addr.sun_path))
-		return err("%s: path too long for a socket", p.console);
+		return mgr_error("%s: path too long for a socket", p.console);
 	memcpy(addr.sun_path, p.console, strlen(p.console) + 1);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
 		if (fd >= 0)
 			close(fd);
-		return err("domain '%s' has no console to attach to (is it running?)", name);
+		return mgr_error("domain '%s' has no console to attach to (is it running?)", name);
 	}
 	fprintf(stderr, "Connected to domain '%s'\nEscape character is ^] (Ctrl + ])\n", name);
 	if (tty) {
@@ -768,7 +481,7 @@ int manager_main(int argc, char **argv)
 		argv += 2;
 	}
 	if (argc < 1)
-		return err("a command is needed (see kvmini --help)");
+		return mgr_error("a command is needed (see kvmini --help)");
 	cmd = argv[0];
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--all"))
@@ -782,18 +495,19 @@ int manager_main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--state-dir") && i + 1 < argc)
 			snprintf(state_dir, sizeof(state_dir), "%s", argv[++i]);
 		else if (argv[i][0] == '-' || arg)
-			return err("%s: unexpected argument '%s'", cmd, argv[i]);
+			return mgr_error("%s: unexpected argument '%s'", cmd, argv[i]);
 		else
 			arg = argv[i];
 	}
 	if (mkdirs(state_dir))
-		return err("cannot create the state directory %s: %s", state_dir, strerror(errno));
+		return mgr_error("cannot create the state directory %s: %s", state_dir,
+				 strerror(errno));
 	signal(SIGPIPE, SIG_IGN);
 	if (!strcmp(cmd, "list"))
 		return cmd_list(all, as_json);
 	if (!arg)
-		return err("%s: which domain? (kvmini %s %s)", cmd, cmd,
-			   !strcmp(cmd, "define") ? "FILE.xml" : "NAME");
+		return mgr_error("%s: which domain? (kvmini %s %s)", cmd, cmd,
+				 !strcmp(cmd, "define") ? "FILE.xml" : "NAME");
 	if (!strcmp(cmd, "define"))
 		return cmd_define(arg);
 	if (!strcmp(cmd, "undefine"))
@@ -810,5 +524,5 @@ int manager_main(int argc, char **argv)
 		return cmd_dumpxml(arg);
 	if (!strcmp(cmd, "console"))
 		return cmd_console(arg);
-	return err("unknown command '%s'", cmd);
+	return mgr_error("unknown command '%s'", cmd);
 }

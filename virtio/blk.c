@@ -188,28 +188,6 @@ void blk_close(struct blk *b)
 	free(b);
 }
 
-/* The [skip, skip + len) part of @src as a new iovec list in @dst. */
-static int iov_slice(const struct iovec *src, int n, size_t skip, size_t len, struct iovec *dst)
-{
-	int out = 0;
-
-	for (int i = 0; i < n && len; i++) {
-		size_t chunk;
-
-		if (skip >= src[i].iov_len) {
-			skip -= src[i].iov_len;
-			continue;
-		}
-		chunk = src[i].iov_len - skip;
-		if (chunk > len)
-			chunk = len;
-		dst[out++] = (struct iovec){ (uint8_t *)src[i].iov_base + skip, chunk };
-		len -= chunk;
-		skip = 0;
-	}
-	return out;
-}
-
 /* Positioned vector I/O to completion, in IOV_MAX batches. */
 static int rw_all(int fd, struct iovec *iov, int n, off_t off, bool write)
 {

@@ -246,3 +246,25 @@ uint8_t *iov_byte(const struct iovec *iov, int n, size_t off)
 	}
 	return NULL;
 }
+
+/* The [skip, skip + len) part of @src as a new iovec list in @dst. */
+int iov_slice(const struct iovec *src, int n, size_t skip, size_t len, struct iovec *dst)
+{
+	int out = 0;
+
+	for (int i = 0; i < n && len; i++) {
+		size_t chunk;
+
+		if (skip >= src[i].iov_len) {
+			skip -= src[i].iov_len;
+			continue;
+		}
+		chunk = src[i].iov_len - skip;
+		if (chunk > len)
+			chunk = len;
+		dst[out++] = (struct iovec){ (uint8_t *)src[i].iov_base + skip, chunk };
+		len -= chunk;
+		skip = 0;
+	}
+	return out;
+}

@@ -74,5 +74,7 @@ size_t iov_to_buf(const struct iovec *iov, int n, size_t skip, void *buf, size_t
 size_t buf_to_iov(const struct iovec *iov, int n, size_t skip, const void *buf, size_t len);
 /* The host address of byte @off of an iovec list (NULL past its end). */
 uint8_t *iov_byte(const struct iovec *iov, int n, size_t off);
+/* The [skip, skip + len) part of @src as a new list in @dst; returns its length. */
+int iov_slice(const struct iovec *src, int n, size_t skip, size_t len, struct iovec *dst);
 
 #endif

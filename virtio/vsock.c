@@ -269,6 +269,34 @@ static void guest_request(struct vsock *v, const struct pkt_hdr *h)
 	c->need_response = true;
 }
 
+static void guest_shutdown(struct vsock *v, struct conn *c, uint32_t flags)
+{
+	c->guest_shut_send |= !!(flags & SHUT_SEND_FLAG);
+	c->guest_shut_rcv |= !!(flags & SHUT_RCV_FLAG);
+	if (c->guest_shut_send && c->guest_shut_rcv) {
+		flush_pending(v, c);
+		c->need_rst = true;
+	} else if (c->guest_shut_send) {
+		c->shut_wr_pending = true;
+		flush_pending(v, c);
+	}
+}
+
+static void guest_data(struct vsock *v, struct conn *c, const struct pkt_hdr *h,
+		       struct virtq_chain *chain)
+{
+	if (c->state != CONN_OPEN || c->guest_shut_send || c->pending_len + h->len > BUF_ALLOC) {
+		/* Data it had no credit for, or after its own shutdown. */
+		log_guest("virtio-vsock: port %u sent past its credit; resetting", h->src_port);
+		c->need_rst = true;
+		return;
+	}
+	iov_to_buf(chain->out, chain->nout, HDR_LEN, c->pending + c->pending_len, h->len);
+	c->pending_len += h->len;
+	v->tx_bytes += h->len;
+	flush_pending(v, c);
+}
+
 /* One packet from the guest's TX queue. */
 static uint32_t tx_request(struct virtio_dev *vdev, struct virtq_chain *chain)
 {
@@ -318,29 +346,10 @@ static uint32_t tx_request(struct virtio_dev *vdev, struct virtq_chain *chain)
 		free_conn(v, c);
 		return 0;
 	case OP_SHUTDOWN:
-		c->guest_shut_send |= !!(h.flags & SHUT_SEND_FLAG);
-		c->guest_shut_rcv |= !!(h.flags & SHUT_RCV_FLAG);
-		if (c->guest_shut_send && c->guest_shut_rcv) {
-			flush_pending(v, c);
-			c->need_rst = true;
-		} else if (c->guest_shut_send) {
-			c->shut_wr_pending = true;
-			flush_pending(v, c);
-		}
+		guest_shutdown(v, c, h.flags);
 		break;
 	case OP_RW:
-		if (c->state != CONN_OPEN || c->guest_shut_send ||
-		    c->pending_len + h.len > BUF_ALLOC) {
-			/* Data it had no credit for, or after its own shutdown. */
-			log_guest("virtio-vsock: port %u sent past its credit; resetting",
-				  h.src_port);
-			c->need_rst = true;
-			break;
-		}
-		iov_to_buf(chain->out, chain->nout, HDR_LEN, c->pending + c->pending_len, h.len);
-		c->pending_len += h.len;
-		v->tx_bytes += h.len;
-		flush_pending(v, c);
+		guest_data(v, c, &h, chain);
 		break;
 	case OP_CREDIT_REQUEST:
 		c->need_credit = true;

@@ -266,6 +266,34 @@ static uint64_t capacity(struct vdev *d)
 	return rd(d, REG_CONFIG) | (uint64_t)rd(d, REG_CONFIG + 4) << 32;
 }
 
+/* Discard sectors 0-7 and write zeroes over 8-15: all 16 must read as zero. */
+static void check_blk_discard(struct vdev *d)
+{
+	struct {
+		uint64_t sector;
+		uint32_t num, flags;
+	} seg = { 0, 8, 0 };
+	int st, st2, ret;
+
+	if (!(d->features & F_BLK_DISCARD) || !(d->features & F_BLK_WRITE_ZEROES)) {
+		printf("PROBE info virtio-blk-discard: not offered\n");
+		return;
+	}
+	memcpy(data, &seg, sizeof(seg));
+	st = blk_rw(d, 11, 0, data, sizeof(seg), 1, 0);
+	seg.sector = 8;
+	memcpy(data, &seg, sizeof(seg));
+	st2 = blk_rw(d, 13, 0, data, sizeof(seg), 1, 0);
+	memset(data, 0xff, CHUNK);
+	blk_rw(d, 0, 0, data, CHUNK, 1, 0);
+	job.words = 16 * SECTOR / 8;
+	job.buf = (uint64_t *)data;
+	job.seed = 0;
+	ret = enter_user(user_fill, 1, USER_STACK_TOP).value;
+	check(st == 0 && st2 == 0 && ret == 0, "virtio-blk-discard");
+	printf("discard 0-7: %d, write-zeroes 8-15: %d, %d nonzero words\n", st, st2, ret);
+}
+
 static void check_blk(struct vdev *d)
 {
 	uint64_t want_features = F_BLK_SIZE_MAX | F_BLK_SEG_MAX | F_BLK_RO | F_BLK_BLK_SIZE |
@@ -314,28 +342,7 @@ static void check_blk(struct vdev *d)
 	check(st == 0, "virtio-blk-flush");
 	printf("status %d\n", st);
 
-	if ((d->features & F_BLK_DISCARD) && (d->features & F_BLK_WRITE_ZEROES)) {
-		struct {
-			uint64_t sector;
-			uint32_t num, flags;
-		} seg = { 0, 8, 0 };
-
-		memcpy(data, &seg, sizeof(seg));
-		st = blk_rw(d, 11, 0, data, sizeof(seg), 1, 0);
-		seg.sector = 8;
-		memcpy(data, &seg, sizeof(seg));
-		st2 = blk_rw(d, 13, 0, data, sizeof(seg), 1, 0);
-		memset(data, 0xff, CHUNK);
-		blk_rw(d, 0, 0, data, CHUNK, 1, 0);
-		job.words = 16 * SECTOR / 8; /* sectors 0-15 must read as zero */
-		job.buf = (uint64_t *)data;
-		job.seed = 0;
-		ret = enter_user(user_fill, 1, USER_STACK_TOP).value;
-		check(st == 0 && st2 == 0 && ret == 0, "virtio-blk-discard");
-		printf("discard 0-7: %d, write-zeroes 8-15: %d, %d nonzero words\n", st, st2, ret);
-	} else {
-		printf("PROBE info virtio-blk-discard: not offered\n");
-	}
+	check_blk_discard(d);
 
 	memset(data, 0, 32);
 	st = blk_rw(d, 8, 0, data, 20, 1, 0);
