@@ -23,3 +23,14 @@ if [ -s "$WORK/size.log" ]; then
 else
 	pass "$name"
 fi
+
+# Bash 5.2 reads an apostrophe inside "${v:-...}" as a quote: the default
+# word then runs on to the next one, and every line between is skipped
+# without an error (manager.sh lost its console-to-shutdown steps that way).
+name="style: no apostrophe inside \${var:-...} in the shell scripts"
+git ls-files '*.sh' scripts .ci | xargs grep -nE "\\$\{[A-Za-z_0-9]+:?[-=+?][^}]*'" >"$WORK/quote.log"
+if [ -s "$WORK/quote.log" ]; then
+	fail "$name" "reword these" "$WORK/quote.log"
+else
+	pass "$name"
+fi

@@ -271,7 +271,7 @@ if need_kvm "$name"; then
 	log=$mgr_dir/state/linux/log
 	mgr define "$mgr_dir/linux.xml" >/dev/null || why="define failed"
 	mgr start linux >/dev/null 2>"$mgr_dir/linux.err" || why="${why:-start: $(cat "$mgr_dir/linux.err")}"
-	wait_for_line "$log" '^GUEST tick 3' 120 || why="${why:-the guest's counter never started}"
+	wait_for_line "$log" '^GUEST tick 3' 120 || why="${why:-the counter of the guest never started}"
 	sleep 2 | timeout 10 "$KVMINI" --state-dir "$mgr_dir/state" console linux \
 		>"$mgr_dir/linux-console.out" 2>&1
 	grep -q 'GUEST tick' "$mgr_dir/linux-console.out" || why="${why:-console showed no ticks}"
@@ -285,7 +285,7 @@ if need_kvm "$name"; then
 	wait_for_line "$log" "^GUEST tick $((b + 3))" 60 || why="${why:-no ticks after resume}"
 	mgr shutdown linux --timeout 60 >/dev/null 2>>"$mgr_dir/linux.err" || why="${why:-shutdown failed}"
 	[ "$(mgr_state linux)" = "shut off|shutdown" ] || why="${why:-after shutdown: $(mgr_state linux)}"
-	grep -q '^GUEST ctrlaltdel' "$log" || why="${why:-busybox init's ctrlaltdel action did not run}"
+	grep -q '^GUEST ctrlaltdel' "$log" || why="${why:-the ctrlaltdel action of busybox init did not run}"
 	mgr start linux >/dev/null 2>>"$mgr_dir/linux.err" || why="${why:-second start}"
 	wait_for_line "$log" '^GUEST tick 1' 120 || why="${why:-no ticks after the second start}"
 	mgr destroy linux >/dev/null || why="${why:-destroy}"
