@@ -1,4 +1,5 @@
-# Full userspace, for both guest kernels: the minimal one (bzImage) with the
+# Full userspace, for both guest kernels (a suite each, so the test beds
+# share them: userspace-minimal.sh and userspace-cloud.sh): the minimal one (bzImage) with the
 # busybox initramfs, and Debian's cloud kernel with its virtio modules. Each
 # check runs inside the guest (guest/linux/test.sh, "GUEST ok|FAIL" lines)
 # or on the host against what the guest left (tests/linux/peer.py, the
@@ -153,9 +154,10 @@ us_curl() { # METHOD PATH [JSON]: the response body
 		-H 'Content-Type: application/json' ${3:+-d "$3"}
 }
 
-for label in minimal cloud; do
-	name="linux $label"
-	need_kvm "$name" || continue
+# One kernel through all of the above: minimal or cloud.
+us_kernel() {
+	local label=$1 name="linux $1"
+	need_kvm "$name" || return
 	if [ $label = minimal ]; then
 		set -- "$kit/kernel-bzImage" "$kit/initramfs.cpio.gz"
 	else
@@ -163,9 +165,9 @@ for label in minimal cloud; do
 	fi
 	if [ ! -f "$1" ] || [ ! -f "$2" ]; then
 		fail "$name" "guest kit missing in $kit (guest/build.sh all)"
-		continue
+		return
 	fi
 	us_devices $label "$1" "$2"
 	us_unbind $label "$1" "$2"
 	us_lifecycle $label "$1" "$2"
-done
+}
