@@ -8,7 +8,12 @@ if need_kvm "$name"; then
 	mkdir -p "$vs"
 	timeout 120 python3 tests/vsock_peer.py "$vs/v.sock" >"$vs/peer.log" 2>&1 &
 	peer=$!
-	sleep 0.3
+	# The probe connects at once: the peer must be listening first (a
+	# loaded test bed can take seconds to start python).
+	for _ in $(seq 300); do
+		[ -S "$vs/v.sock_5000" ] && [ -S "$vs/v.sock_5001" ] && break
+		sleep 0.1
+	done
 	run_vmm "$vs/out" "$vs/err" 120 "$KVMINI" run --kernel "$PROBES/probe.elf" --memory 128M \
 		--vsock "cid=7,uds=$vs/v.sock" \
 		--cmdline "$(probe_cmdline probe.virtio=1 probe.vsock-cid=7)"
