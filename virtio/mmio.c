@@ -96,12 +96,9 @@ void virtio_process_queue(struct virtio_dev *vdev, int queue, struct virtq_chain
 			break;
 		r = virtq_pop(q, &vdev->vm->ram, chain);
 		if (r == VIRTQ_EMPTY) {
-			/* Publish how far we got, then look once more: a driver
-			 * that added a buffer meanwhile saw the old event index. */
-			virtq_update_avail_event(q);
-			r = virtq_pop(q, &vdev->vm->ram, chain);
-			if (r == VIRTQ_EMPTY)
+			if (!virtq_arm_avail_event(q))
 				break;
+			continue;
 		}
 		if (r == VIRTQ_BROKEN) {
 			virtio_needs_reset(vdev, "avail ring index or head out of range");

@@ -254,6 +254,8 @@ static void rx_pump(struct virtio_dev *vdev)
 			n->pending_len = len;
 		}
 		if (!deliver(vdev)) {
+			if (virtq_arm_avail_event(&vdev->queues[RXQ]))
+				continue;
 			/* No buffers: stop polling until the driver refills. */
 			virtio_poll_enable(vdev, false);
 			break;

@@ -192,11 +192,19 @@ bool virtq_should_notify(struct virtq *q)
 	return !valid || (uint16_t)(now - event - 1) < (uint16_t)(now - old);
 }
 
-void virtq_update_avail_event(struct virtq *q)
+bool virtq_arm_avail_event(struct virtq *q)
 {
+	uint16_t seen;
+
+	if (!q->ready)
+		return false;
+	seen = load16(q->avail + AVAIL_IDX);
 	if (q->event_idx)
-		store16(q->used + USED_RING + 8 * q->num, q->last_avail);
+		store16(q->used + USED_RING + 8 * q->num, seen);
+	/* Published before we look again: a buffer added meanwhile was
+	 * added by a driver that saw the old event index. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return load16(q->avail + AVAIL_IDX) != seen;
 }
 
 /* Copies between @buf and the bytes [skip, skip + len) of an iovec list. */

@@ -66,8 +66,12 @@ bool virtq_has_avail(struct virtq *q);
 /* Does the driver want an interrupt for what was pushed since the last? */
 bool virtq_should_notify(struct virtq *q);
 
-/* With EVENT_IDX, tells the driver to notify once it adds past last_avail. */
-void virtq_update_avail_event(struct virtq *q);
+/*
+ * Before a device waits for buffers: with EVENT_IDX, asks the driver to
+ * notify as soon as it adds one past those in the ring now (the device
+ * may have popped fewer). True if one arrived meanwhile: look again.
+ */
+bool virtq_arm_avail_event(struct virtq *q);
 
 /* Copies between iovecs and a flat buffer; return bytes copied. */
 size_t iov_to_buf(const struct iovec *iov, int n, size_t skip, void *buf, size_t len);

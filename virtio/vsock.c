@@ -456,6 +456,10 @@ static void rx_pump(struct virtio_dev *vdev)
 				return;
 			}
 			if (r == VIRTQ_EMPTY) {
+				if (virtq_arm_avail_event(q)) {
+					progress = true;
+					continue;
+				}
 				v->rx_starved = true;
 				goto out;
 			}
@@ -492,7 +496,7 @@ static void rx_pump(struct virtio_dev *vdev)
 		}
 	}
 	/* Data waits and no buffer can take it: as starved as an empty ring. */
-	v->rx_starved = no_room;
+	v->rx_starved = no_room && !virtq_arm_avail_event(q);
 out:
 	if (pushed)
 		virtio_notify_used(vdev, RXQ);
