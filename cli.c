@@ -144,9 +144,10 @@ static int parse_option(int c, char *arg, struct run_options *opts)
 	case 'D':
 		if (opts->vm.ndisks == MAX_DISKS)
 			return bad("--disk %s: at most 8 disks", arg);
-		/* On failure the run is refused, so the count needs no undo. */
-		return disk_config_parse(arg, &opts->vm.disks[opts->vm.ndisks++]) ? EXIT_BAD_INPUT
-										  : 0;
+		if (disk_config_parse(arg, &opts->vm.disks[opts->vm.ndisks]))
+			return EXIT_BAD_INPUT;
+		opts->vm.ndisks++;
+		return 0;
 	case 'V':
 		return vsock_config_parse(arg, &opts->vm.vsock) ? EXIT_BAD_INPUT : 0;
 	case 'R':
@@ -155,7 +156,10 @@ static int parse_option(int c, char *arg, struct run_options *opts)
 	case 'N':
 		if (opts->vm.nnics == MAX_NICS)
 			return bad("--net %s: at most 4 network interfaces", arg);
-		return net_config_parse(arg, &opts->vm.nics[opts->vm.nnics++]) ? EXIT_BAD_INPUT : 0;
+		if (net_config_parse(arg, &opts->vm.nics[opts->vm.nnics]))
+			return EXIT_BAD_INPUT;
+		opts->vm.nnics++;
+		return 0;
 	case 'S':
 		return parse_seccomp(arg, opts);
 	case 'J':

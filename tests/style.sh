@@ -11,7 +11,7 @@ fi
 # Small enough to review: no file over 700 lines, no function over 80
 # (a function is a column-0 header with "(", a column-0 "{" and "}").
 name="style: no C file over 700 lines, no function over 80"
-git ls-files '*.c' '*.h' | xargs awk '
+git ls-files '*.c' '*.h' | xargs -r awk '
 	FNR == 1 { head = ""; open = 0 }
 	FNR == 701 { print FILENAME ": over 700 lines" }
 	/^[A-Za-z_].*\(/ && !/;$/ { head = $0 }
@@ -28,7 +28,7 @@ fi
 # word then runs on to the next one, and every line between is skipped
 # without an error (manager.sh lost its console-to-shutdown steps that way).
 name="style: no apostrophe inside \${var:-...} in the shell scripts"
-git ls-files '*.sh' scripts .ci | xargs grep -nE "\\$\{[A-Za-z_0-9]+:?[-=+?][^}]*'" >"$WORK/quote.log"
+git ls-files '*.sh' scripts .ci | xargs -r grep -nE "\\$\{[][A-Za-z_0-9@*]+:?[-=+?#%/^,][^}]*'" >"$WORK/quote.log"
 if [ -s "$WORK/quote.log" ]; then
 	fail "$name" "reword these" "$WORK/quote.log"
 else

@@ -89,11 +89,16 @@ void virtio_process_queue(struct virtio_dev *vdev, int queue, struct virtq_chain
 	struct virtq *q = &vdev->queues[queue];
 	bool pushed = false;
 
-	for (;;) {
+	for (int turns = 0;; turns++) {
 		int r;
 
 		if (may_continue && !may_continue(vdev))
 			break;
+		if (turns == q->num) {
+			/* A ring's worth: let the I/O thread serve the rest first. */
+			virtio_notify_self(vdev, queue);
+			break;
+		}
 		r = virtq_pop(q, &vdev->vm->ram, chain);
 		if (r == VIRTQ_EMPTY) {
 			if (!virtq_arm_avail_event(q))
@@ -315,11 +320,17 @@ static void set_addr_half(uint64_t *addr, bool high, uint32_t v)
  */
 static void replay_notifies(struct virtio_dev *vdev)
 {
+	for (int q = 0; q < vdev->ops->num_queues && vdev->io_running; q++)
+		if (vdev->queues[q].ready)
+			virtio_notify_self(vdev, q);
+}
+
+void virtio_notify_self(struct virtio_dev *vdev, int queue)
+{
 	uint64_t one = 1;
 
-	for (int q = 0; q < vdev->ops->num_queues && vdev->io_running; q++)
-		if (vdev->queues[q].ready && write(vdev->notify_fd[q], &one, sizeof(one)) < 0)
-			log_warn("%s: notify on DRIVER_OK: %s", vdev->ops->name, strerror(errno));
+	if (write(vdev->notify_fd[queue], &one, sizeof(one)) < 0)
+		log_warn("%s: queue %d notify: %s", vdev->ops->name, queue, strerror(errno));
 }
 
 static void write_status(struct virtio_dev *vdev, uint32_t v)

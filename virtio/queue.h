@@ -28,6 +28,7 @@ struct virtq {
 	/* Host pointers, valid while ready. */
 	volatile uint8_t *desc, *avail, *used;
 	uint16_t last_avail; /* next avail entry to consume */
+	uint16_t avail_seen; /* the driver's avail->idx as the last pop read it */
 	uint16_t used_idx; /* our copy of used->idx */
 	uint16_t signalled_used; /* used_idx at the last interrupt */
 	bool signalled_valid;
@@ -68,8 +69,8 @@ bool virtq_should_notify(struct virtq *q);
 
 /*
  * Before a device waits for buffers: with EVENT_IDX, asks the driver to
- * notify as soon as it adds one past those in the ring now (the device
- * may have popped fewer). True if one arrived meanwhile: look again.
+ * notify as soon as it adds one past those the last pop saw (the device
+ * may have consumed fewer). True if one arrived meanwhile: look again.
  */
 bool virtq_arm_avail_event(struct virtq *q);
 

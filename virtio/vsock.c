@@ -438,7 +438,12 @@ static void rx_pump(struct virtio_dev *vdev)
 		return;
 	}
 	v->rx_starved = false;
-	while (progress) {
+	for (int passes = 0; progress; passes++) {
+		if (passes == MAX_CONNS) {
+			/* Bounded: the I/O thread serves its other events first. */
+			virtio_notify_self(vdev, RXQ);
+			goto out;
+		}
 		progress = false;
 		for (int i = -1; i < MAX_CONNS; i++) {
 			struct conn *c = i >= 0 ? &v->conns[i] : NULL;
