@@ -156,17 +156,13 @@ struct virtio_dev *virtio_last_added(struct vm *vm)
 
 void virtio_mmio_pause(struct virtio_dev *vdev, bool pause)
 {
-	uint64_t one = 1;
-
 	pthread_mutex_lock(&vdev->lock);
 	vdev->paused = pause;
 	if (!pause) {
 		/* Replayed through the I/O thread, which alone runs the model. */
 		for (int q = 0; q < VIRTIO_MAX_QUEUES; q++)
-			if ((vdev->held_notifies & (1u << q)) &&
-			    write(vdev->notify_fd[q], &one, sizeof(one)) < 0)
-				log_warn("%s: replaying a notify: %s", vdev->ops->name,
-					 strerror(errno));
+			if (vdev->held_notifies & (1u << q))
+				virtio_notify_self(vdev, q);
 		if (vdev->poll_held)
 			virtio_poll_enable(vdev, true);
 		vdev->held_notifies = 0;
