@@ -50,7 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				((uint8_t *)chain.in[j].iov_base)[chain.in[j].iov_len - 1] = 0;
 		virtq_push(&q, chain.head, r == VIRTQ_CHAIN ? chain.in_len : 0);
 		virtq_should_notify(&q);
-		virtq_update_avail_event(&q);
+		virtq_arm_avail_event(&q);
 	}
 	return 0;
 }

@@ -229,6 +229,7 @@ static void rx_pump(struct virtio_dev *vdev)
 {
 	struct net *n = vdev->priv;
 	bool pushed = false;
+	int budget = 256;
 
 	/* Not live: stop watching the tap until the transport replays a notify. */
 	if (!n->link_up || !vdev->queues[RXQ].ready || !(vdev->status & VIRTIO_STATUS_DRIVER_OK)) {
@@ -237,7 +238,7 @@ static void rx_pump(struct virtio_dev *vdev)
 	}
 	if (!n->offloads_set)
 		set_offloads(vdev);
-	for (int budget = 256; budget--;) {
+	while (budget-- > 0) {
 		if (!n->pending) {
 			ssize_t len = read(n->tap_fd, n->frame, sizeof(n->frame));
 
@@ -254,6 +255,8 @@ static void rx_pump(struct virtio_dev *vdev)
 			n->pending_len = len;
 		}
 		if (!deliver(vdev)) {
+			if (virtq_arm_avail_event(&vdev->queues[RXQ]))
+				continue;
 			/* No buffers: stop polling until the driver refills. */
 			virtio_poll_enable(vdev, false);
 			break;
@@ -262,6 +265,8 @@ static void rx_pump(struct virtio_dev *vdev)
 	}
 	if (pushed)
 		virtio_notify_used(vdev, RXQ);
+	if (budget < 0 && n->pending)
+		virtio_notify_self(vdev, RXQ); /* budget spent, not starved */
 	if (!n->pending && n->link_up)
 		virtio_poll_enable(vdev, true);
 }

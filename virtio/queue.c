@@ -50,6 +50,7 @@ int virtq_activate(struct virtq *q, const struct guest_ram *ram)
 	if (!q->desc || !q->avail || !q->used)
 		return -1;
 	q->last_avail = 0;
+	q->avail_seen = 0;
 	q->used_idx = 0;
 	q->signalled_valid = false;
 	q->ready = true;
@@ -134,6 +135,7 @@ int virtq_pop(struct virtq *q, const struct guest_ram *ram, struct virtq_chain *
 	if (!q->ready)
 		return VIRTQ_EMPTY;
 	avail_idx = load16(q->avail + AVAIL_IDX);
+	q->avail_seen = avail_idx;
 	if (avail_idx == q->last_avail)
 		return VIRTQ_EMPTY;
 	/* More new entries than the ring holds: the driver lost its mind. */
@@ -192,11 +194,17 @@ bool virtq_should_notify(struct virtq *q)
 	return !valid || (uint16_t)(now - event - 1) < (uint16_t)(now - old);
 }
 
-void virtq_update_avail_event(struct virtq *q)
+bool virtq_arm_avail_event(struct virtq *q)
 {
+	if (!q->ready)
+		return false;
+	/* The index the last pop saw, not a fresh one: a buffer added since
+	 * came from a driver that read the old event index and did not
+	 * notify, and the look below must find it. */
 	if (q->event_idx)
-		store16(q->used + USED_RING + 8 * q->num, q->last_avail);
+		store16(q->used + USED_RING + 8 * q->num, q->avail_seen);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return load16(q->avail + AVAIL_IDX) != q->avail_seen;
 }
 
 /* Copies between @buf and the bytes [skip, skip + len) of an iovec list. */

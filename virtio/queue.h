@@ -28,6 +28,7 @@ struct virtq {
 	/* Host pointers, valid while ready. */
 	volatile uint8_t *desc, *avail, *used;
 	uint16_t last_avail; /* next avail entry to consume */
+	uint16_t avail_seen; /* the driver's avail->idx as the last pop read it */
 	uint16_t used_idx; /* our copy of used->idx */
 	uint16_t signalled_used; /* used_idx at the last interrupt */
 	bool signalled_valid;
@@ -66,8 +67,12 @@ bool virtq_has_avail(struct virtq *q);
 /* Does the driver want an interrupt for what was pushed since the last? */
 bool virtq_should_notify(struct virtq *q);
 
-/* With EVENT_IDX, tells the driver to notify once it adds past last_avail. */
-void virtq_update_avail_event(struct virtq *q);
+/*
+ * Before a device waits for buffers: with EVENT_IDX, asks the driver to
+ * notify as soon as it adds one past those the last pop saw (the device
+ * may have consumed fewer). True if one arrived meanwhile: look again.
+ */
+bool virtq_arm_avail_event(struct virtq *q);
 
 /* Copies between iovecs and a flat buffer; return bytes copied. */
 size_t iov_to_buf(const struct iovec *iov, int n, size_t skip, void *buf, size_t len);

@@ -139,6 +139,8 @@ void virtio_process_queue(struct virtio_dev *vdev, int queue, struct virtq_chain
 			  virtio_request_fn handle, bool (*may_continue)(struct virtio_dev *));
 /* Completes a deferred request; then virtio_notify_used() after a batch. */
 void virtio_push(struct virtio_dev *vdev, int queue, uint16_t head, uint32_t len);
+/* The I/O thread comes back to @queue later, as if the driver had notified. */
+void virtio_notify_self(struct virtio_dev *vdev, int queue);
 void virtio_notify_used(struct virtio_dev *vdev, int queue);
 
 /* Starts or stops watching ops->poll_fd (e.g. a tap while RX has no buffers). */

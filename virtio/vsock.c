@@ -438,7 +438,12 @@ static void rx_pump(struct virtio_dev *vdev)
 		return;
 	}
 	v->rx_starved = false;
-	while (progress) {
+	for (int passes = 0; progress; passes++) {
+		if (passes == MAX_CONNS) {
+			/* Bounded: the I/O thread serves its other events first. */
+			virtio_notify_self(vdev, RXQ);
+			goto out;
+		}
 		progress = false;
 		for (int i = -1; i < MAX_CONNS; i++) {
 			struct conn *c = i >= 0 ? &v->conns[i] : NULL;
@@ -456,6 +461,10 @@ static void rx_pump(struct virtio_dev *vdev)
 				return;
 			}
 			if (r == VIRTQ_EMPTY) {
+				if (virtq_arm_avail_event(q)) {
+					progress = true;
+					continue;
+				}
 				v->rx_starved = true;
 				goto out;
 			}
@@ -492,7 +501,7 @@ static void rx_pump(struct virtio_dev *vdev)
 		}
 	}
 	/* Data waits and no buffer can take it: as starved as an empty ring. */
-	v->rx_starved = no_room;
+	v->rx_starved = no_room && !virtq_arm_avail_event(q);
 out:
 	if (pushed)
 		virtio_notify_used(vdev, RXQ);
