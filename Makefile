@@ -38,7 +38,7 @@ PROBE_SRCS = guest/probe/entry.S guest/probe/probe.c guest/probe/lib.c guest/pro
 PROBES = $(PROBE_DIR)/probe.elf $(PROBE_DIR)/probe.elf32 $(PROBE_DIR)/probe.bzImage
 
 .PHONY: all check unit asan probes guest guest-test-kit demo clean format format-check bench \
-	fuzz fuzzers soak
+	fuzz fuzz-long fuzzers soak
 
 all: kvmini kvmini-manager
 
@@ -58,8 +58,11 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(KVMINI_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(UNIT_BIN): $(UNIT_SRCS) $(CORE_OBJS) tests/unit/stubs.c
-	$(CC) $(KVMINI_CFLAGS) -Wno-missing-prototypes -o $@ $^ -lcmocka $(LDLIBS) $(LDFLAGS)
+# test_net.c includes virtio/net.c, to reach its statics.
+$(UNIT_BIN): $(UNIT_SRCS) $(filter-out $(BUILD)/virtio/net.o,$(CORE_OBJS)) tests/unit/stubs.c \
+		virtio/net.c
+	$(CC) $(KVMINI_CFLAGS) -Wno-missing-prototypes -o $@ $(filter-out virtio/net.c,$^) -lcmocka \
+		$(LDLIBS) $(LDFLAGS)
 
 # Probe guests: freestanding, linked at 1 MiB, booted via PVH or bzImage.
 $(PROBE_DIR)/%.o: guest/probe/%.S
@@ -114,32 +117,46 @@ asan: fuzzers guest-test-kit
 
 # libFuzzer targets (clang), each over the core sources with ASan+UBSan.
 FUZZ_TARGETS = $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
-FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -I. $(XML_CFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined \
+# Each target but config and domain (which run before any seccomp list, or
+# in the manager) runs its code under the list of the thread that runs it
+# in the VMM, in trap mode (fuzz/role.c).
+FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -DKVMINI_FUZZ -I. $(XML_CFLAGS) -g -O1 \
+	-fsanitize=fuzzer,address,undefined \
 	-Wall -Wextra -Werror -Wno-missing-prototypes
 FUZZ_TIME ?= 60
 
-$(BUILD)/fuzz/%: fuzz/fuzz_%.c $(CORE_SRCS) tests/unit/stubs.c
+$(BUILD)/fuzz/%: fuzz/fuzz_%.c fuzz/role.c $(CORE_SRCS) tests/unit/stubs.c
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -o $@ $^ $(LDLIBS)
 
-# fuzz_net.c, fuzz_rng.c and fuzz_vsock.c include their device's source, to reach its statics.
-$(BUILD)/fuzz/net: fuzz/fuzz_net.c $(filter-out virtio/net.c,$(CORE_SRCS)) tests/unit/stubs.c
-	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -o $@ $^ $(LDLIBS)
+# fuzz_net.c, fuzz_rng.c and fuzz_vsock.c include their device's source, to
+# reach its statics: it is a prerequisite, but not compiled on its own.
+define fuzz_including_device
+$(BUILD)/fuzz/$(1): fuzz/fuzz_$(1).c fuzz/role.c $(CORE_SRCS) tests/unit/stubs.c
+	@mkdir -p $$(dir $$@)
+	clang $(FUZZ_CFLAGS) -o $$@ $$(filter-out virtio/$(1).c,$$^) $(LDLIBS)
+endef
+$(foreach t,net rng vsock,$(eval $(call fuzz_including_device,$(t))))
 
 $(BUILD)/fuzz/domain: fuzz/fuzz_domain.c manager/domain.c
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -o $@ $^ $(XML_LIBS)
 
-$(BUILD)/fuzz/rng: fuzz/fuzz_rng.c $(filter-out virtio/rng.c,$(CORE_SRCS)) tests/unit/stubs.c
-	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -o $@ $^ $(LDLIBS)
-
-$(BUILD)/fuzz/vsock: fuzz/fuzz_vsock.c $(filter-out virtio/vsock.c,$(CORE_SRCS)) tests/unit/stubs.c
-	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -o $@ $^ $(LDLIBS)
-
 fuzzers: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%)
+
+# The stateful transport target (guest register writes, notifies and
+# resets against blk, rng and vsock with their I/O threads, all under their
+# seccomp lists) for FUZZ_LONG seconds; not part of CI. Crashes are saved
+# in build/fuzz-crashes; the run fails if there is one.
+FUZZ_LONG ?= 600
+fuzz-long: $(BUILD)/fuzz/transport $(PROBES)
+	fuzz/make-seeds.py $(PROBE_DIR) build/fuzz-seeds
+	@mkdir -p build/fuzz-corpus/transport build/fuzz-crashes
+	$(BUILD)/fuzz/transport -max_total_time=$(FUZZ_LONG) -print_final_stats=1 \
+		-artifact_prefix=build/fuzz-crashes/ build/fuzz-corpus/transport \
+		build/fuzz-seeds/transport 2>&1 | tee build/fuzz-long.log | \
+		grep -E 'stat::number_of_executed_units|stat::peak_rss|DONE|kvmini fuzz|ERROR|SUMMARY'
+	@test -z "$$(ls build/fuzz-crashes)" || { echo "fuzz-long: crashes in build/fuzz-crashes"; exit 1; }
 
 # Runs every target for FUZZ_TIME seconds from its seed corpus.
 fuzz: fuzzers $(PROBES)

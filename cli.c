@@ -17,8 +17,8 @@ void cli_usage(FILE *out)
 	    "                  [--disk path=FILE[,ro][,id=NAME][,cache=none|writeback]]...\n"
 	    "                  [--net tap=NAME|tapfd=N[,mac=MAC]]... [--rng]\n"
 	    "                  [--vsock cid=N,uds=PATH]\n"
-	    "                  [--seccomp kill|log|off] [--jail DIR[,uid=N][,gid=N][,netns]]\n"
-	    "                  [--api-sock PATH]\n"
+	    "                  [--seccomp kill|log|off] [--jail SPEC]\n"
+	    "                  [--api-sock PATH] [--console-max SIZE] [--debug-exit]\n"
 	    "       kvmini run --config-file FILE [--api-sock PATH]\n"
 	    "       kvmini run --api-sock PATH\n"
 	    "       kvmini run --demo\n"
@@ -42,13 +42,20 @@ void cli_usage(FILE *out)
 	    "                    sends \"CONNECT <port>\\n\"; guest connections to port P\n"
 	    "                    reach PATH_P\n"
 	    "  --seccomp MODE    per-thread syscall filters: kill (default), log, off\n"
-	    "  --jail SPEC       run in namespaces, pivot_root'ed into DIR, as uid/gid N\n"
-	    "                    (default 65534), optionally in a new network namespace\n"
+	    "  --jail SPEC       DIR[,uid=N][,gid=N][,netns|netns=PATH][,cgroup=FILE=VALUE]...:\n"
+	    "                    run in namespaces, pivot_root'ed into DIR, as uid/gid N\n"
+	    "                    (default 65534), in a new or the given network namespace,\n"
+	    "                    in a cgroup leaf with these limits (cgroup=pids.max=64);\n"
+	    "                    with --api-sock, the socket and API paths are in DIR\n"
 	    "  --api-sock PATH   serve Firecracker's REST API on this Unix socket; without\n"
 	    "                    a kernel, wait for PUT /actions InstanceStart\n"
 	    "  --config-file F   the whole VM as JSON, in Firecracker's --config-file format\n"
 	    "  --console-sock P  also serve the serial console on this Unix socket\n"
+	    "  --console-max SIZE  cap the console's output file (default 16M; 0: none):\n"
+	    "                    past it, only the last half is kept\n"
 	    "  --demo            boot the guest kit from guest/build.sh\n"
+	    "  --debug-exit      for test guests: a write of V to port 0xf4 exits with\n"
+	    "                    status (V << 1) | 1, as QEMU's isa-debug-exit\n"
 	    "\n"
 	    "Console: the guest's serial port is stdin/stdout; Ctrl-A x quits.\n",
 	    out);
@@ -107,6 +114,15 @@ static int parse_reboot(const char *arg, struct vm_config *vm)
 	if (i < 0)
 		return bad("--reboot '%s': use exit or restart", arg);
 	vm->on_reboot = i ? REBOOT_RESTART : REBOOT_EXIT;
+	return 0;
+}
+
+static int parse_console_max(const char *arg, struct vm_config *vm)
+{
+	if (parse_size(arg, &vm->console_max))
+		return bad("--console-max '%s' is not a size (try 16M)", arg);
+	if (vm->console_max && vm->console_max < 4 * KiB)
+		return bad("--console-max %s is too small: at least 4K, or 0 for no cap", arg);
 	return 0;
 }
 
@@ -177,6 +193,11 @@ static int parse_option(int c, char *arg, struct run_options *opts)
 	case 'C':
 		opts->console_sock = arg;
 		return 0;
+	case 'X':
+		opts->vm.debug_exit = true;
+		return 0;
+	case 'L':
+		return parse_console_max(arg, &opts->vm);
 	}
 	return -1;
 }
@@ -200,6 +221,8 @@ int cli_parse_run(int argc, char **argv, struct run_options *opts)
 		{ "api-sock", required_argument, NULL, 'A' },
 		{ "config-file", required_argument, NULL, 'F' },
 		{ "console-sock", required_argument, NULL, 'C' },
+		{ "debug-exit", no_argument, NULL, 'X' },
+		{ "console-max", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -209,8 +232,10 @@ int cli_parse_run(int argc, char **argv, struct run_options *opts)
 	opts->seccomp = -1; /* the build's default */
 	opts->vm.cpus = 1;
 	opts->vm.mem_size = DEFAULT_MEM_SIZE;
+	opts->vm.console_max = DEFAULT_CONSOLE_MAX;
 	opts->vm.cmdline = "";
 	opts->vm.console_listen_fd = -1;
+	opts->vm.console_read_fd = -1;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
@@ -232,8 +257,12 @@ int cli_parse_run(int argc, char **argv, struct run_options *opts)
 				  opts->vm.nnics || opts->vm.rng || opts->vm.vsock.enabled))
 		return bad("%s", "--config-file describes the whole VM: drop --kernel, --disk, "
 				 "--net, --rng, --vsock and --demo");
-	if (opts->jailed && opts->api_sock)
-		return bad("%s", "--jail with --api-sock is not supported yet");
+	if (opts->jailed && opts->api_sock && opts->api_sock[0] != '/')
+		return bad("--api-sock %s: with --jail, an absolute path inside the jail",
+			   opts->api_sock);
+	if (opts->jailed && opts->api_sock && (opts->vm.ndisks || opts->config_file))
+		return bad("%s", "with --jail and --api-sock, drives come through the API, "
+				 "with paths inside the jail: drop --disk and --config-file");
 	if (!opts->vm.kernel && !opts->demo && !opts->api_sock && !opts->config_file)
 		return bad("%s", "no kernel given: use --kernel FILE, --config-file, --api-sock "
 				 "or --demo");

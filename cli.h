@@ -9,6 +9,7 @@
 #include "vm.h"
 
 #define DEFAULT_MEM_SIZE (256ULL << 20)
+#define DEFAULT_CONSOLE_MAX (16ULL << 20)
 
 struct run_options {
 	struct vm_config vm;

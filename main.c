@@ -5,8 +5,11 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "api/api.h"
@@ -54,7 +57,8 @@ static int demo_config(struct run_options *opts, char *kernel, char *initrd, siz
 /* The console's output goes to the API's serial_out_path when one is set. */
 static int redirect_serial(const char *path)
 {
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	/* Readable too: a capped log is cut down by reading its tail. */
+	int fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 
 	if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0) {
 		log_error("serial output %s: %s", path, strerror(errno));
@@ -64,6 +68,16 @@ static int redirect_serial(const char *path)
 	}
 	close(fd);
 	return 0;
+}
+
+/* The options only the command line sets, over a config from JSON. */
+static void keep_cli_options(struct vm_config *config, const struct vm_config *cli)
+{
+	config->on_reboot = cli->on_reboot;
+	config->debug_exit = cli->debug_exit;
+	config->console_max = cli->console_max;
+	config->console_listen_fd = cli->console_listen_fd;
+	config->jail = cli->jail;
 }
 
 struct images {
@@ -78,12 +92,44 @@ static void free_images(struct images *img)
 	memset(img, 0, sizeof(*img));
 }
 
+/*
+ * A console output that is a regular file is capped (--console-max): the
+ * VM's thread cuts it down, which takes reading it, and stdout is often
+ * write-only. So it is opened again for reading, now, before any jail or
+ * seccomp list. -1 (no cap, with a warning) if it cannot be.
+ */
+static int console_read_fd = -1;
+
+static int open_console_for_reading(const struct vm_config *config)
+{
+	struct stat st;
+	int fd;
+
+	if (!config->console_max || fstat(STDOUT_FILENO, &st) || !S_ISREG(st.st_mode))
+		return -1;
+	if ((fcntl(STDOUT_FILENO, F_GETFL) & O_ACCMODE) == O_RDWR)
+		fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 0);
+	else
+		fd = open("/proc/self/fd/1", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		log_warn("console output: cannot open it for reading (%s), so it is not capped",
+			 strerror(errno));
+	return fd;
+}
+
 /* Reads the kernel and initrd, and points the console where asked. */
-static int load_images(const struct vm_config *config, struct images *img)
+static int load_images(struct vm_config *config, struct images *img)
 {
 	memset(img, 0, sizeof(*img));
 	if (config->serial_out && redirect_serial(config->serial_out))
 		return EXIT_BAD_INPUT;
+	/* Once for stdout, before any jail; again for each serial_out_path. */
+	if (config->serial_out) {
+		if (console_read_fd >= 0)
+			close(console_read_fd);
+		console_read_fd = open_console_for_reading(config);
+	}
+	config->console_read_fd = console_read_fd;
 	img->kernel = read_file(config->kernel, "kernel", &img->kernel_len);
 	if (!img->kernel)
 		return EXIT_BAD_INPUT;
@@ -124,6 +170,12 @@ static int run_vm(struct vm *vm)
 	}
 	pthread_setname_np(thread, "vmm");
 	pthread_join(thread, &code);
+	/*
+	 * The jail's uid drop cleared every thread's parent-death signal and
+	 * the VM's thread, which set it again, is gone: this one outlives it.
+	 */
+	if (vm->config->jail)
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 	return (int)(intptr_t)code;
 }
 
@@ -197,8 +249,7 @@ static int serve_api(struct run_options *opts, json_t *doc, bool ready)
 			code = api_wait_start(api, signal_fd, &config);
 			if (code)
 				break;
-			config.on_reboot = opts->vm.on_reboot;
-			config.console_listen_fd = opts->vm.console_listen_fd;
+			keep_cli_options(&config, &opts->vm);
 		}
 		{
 			struct images img;
@@ -225,6 +276,33 @@ static int serve_api(struct run_options *opts, json_t *doc, bool ready)
 	return code;
 }
 
+/*
+ * As with Firecracker's jailer: the API socket, and every path the API is
+ * given (kernel, drives, sockets), lie inside the jail; the host reaches
+ * the socket at <jail>/<path>. Disks given on the command line are bound
+ * in as without the API.
+ */
+static int enter_jail_for_api(struct run_options *opts)
+{
+	char dir[DISK_PATH_MAX];
+	int code = jail_enter(&opts->jail, &opts->vm);
+
+	if (code)
+		return code;
+	opts->vm.jail = &opts->jail;
+	snprintf(dir, sizeof(dir), "%s", opts->api_sock);
+	for (char *p = strchr(dir + 1, '/'); p; p = strchr(p + 1, '/')) {
+		*p = 0;
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+			log_error("--api-sock %s: creating %s in the jail: %s", opts->api_sock, dir,
+				  strerror(errno));
+			return EXIT_HOST_ERROR;
+		}
+		*p = '/';
+	}
+	return 0;
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	struct run_options opts;
@@ -245,7 +323,7 @@ static int cmd_run(int argc, char **argv)
 			return code;
 	}
 	if (opts.config_file) {
-		enum reboot_action on_reboot = opts.vm.on_reboot;
+		struct vm_config cli = opts.vm;
 
 		doc = config_load(opts.config_file, &err);
 		if (!doc || config_to_vm(doc, &opts.vm, cmdline, sizeof(cmdline), &err)) {
@@ -253,7 +331,7 @@ static int cmd_run(int argc, char **argv)
 			json_decref(doc);
 			return EXIT_BAD_INPUT;
 		}
-		opts.vm.on_reboot = on_reboot;
+		keep_cli_options(&opts.vm, &cli);
 	} else if (opts.api_sock) {
 		doc = config_from_vm(&opts.vm);
 	}
@@ -261,6 +339,7 @@ static int cmd_run(int argc, char **argv)
 		json_decref(doc);
 		return EXIT_HOST_ERROR;
 	}
+	console_read_fd = open_console_for_reading(&opts.vm);
 	if (opts.console_sock) {
 		opts.vm.console_listen_fd = unix_listen(opts.console_sock, "--console-sock");
 		if (opts.vm.console_listen_fd < 0) {
@@ -269,7 +348,9 @@ static int cmd_run(int argc, char **argv)
 		}
 	}
 	if (opts.api_sock) {
-		code = serve_api(&opts, doc, opts.vm.kernel != NULL);
+		code = opts.jailed ? enter_jail_for_api(&opts) : 0;
+		if (!code)
+			code = serve_api(&opts, doc, opts.vm.kernel != NULL);
 		goto out;
 	}
 	code = load_images(&opts.vm, &img);

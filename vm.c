@@ -337,6 +337,24 @@ static void console_socket_event(struct vm *vm, struct pollfd *fds)
 	}
 }
 
+/* Keyboard input from stdin, with the Ctrl-A escape filtered out. */
+static void console_input_event(struct vm *vm, struct console_filter *filter, struct pollfd *pfd)
+{
+	uint8_t in[256], out[512];
+	ssize_t n = read(STDIN_FILENO, in, sizeof(in));
+	long m;
+
+	if (n <= 0) {
+		pfd->fd = -1; /* EOF: the guest keeps running */
+		return;
+	}
+	m = console_filter(filter, in, n, out);
+	if (m < 0)
+		vm_request_exit(vm, EXIT_QUIT);
+	else if (m)
+		serial_receive(vm->serial, out, m);
+}
+
 int vm_signal_fd(void)
 {
 	sigset_t set;
@@ -352,7 +370,7 @@ int vm_signal_fd(void)
 int vm_run(struct vm *vm)
 {
 	struct console_filter filter = { 0 };
-	struct pollfd fds[5];
+	struct pollfd fds[6];
 	int signal_fd = vm_signal_fd(), code;
 
 	if (signal_fd < 0)
@@ -384,8 +402,14 @@ int vm_run(struct vm *vm)
 	fds[2] = (struct pollfd){ .fd = STDIN_FILENO, .events = POLLIN };
 	fds[3] = (struct pollfd){ .fd = vm->config->console_listen_fd, .events = POLLIN };
 	fds[4] = (struct pollfd){ .fd = -1, .events = POLLIN };
+	fds[5] = (struct pollfd){ .fd = vm->serial->trim_event_fd, .events = POLLIN };
 	while (!(fds[0].revents & POLLIN)) {
-		if (poll(fds, 5, -1) < 0 && errno != EINTR) {
+		/* A capped console log is looked at every 10 s, too. */
+		int ready = poll(fds, ARRAY_SIZE(fds), fds[5].fd >= 0 ? 10000 : -1);
+
+		if (ready == 0)
+			serial_trim_log(vm->serial);
+		if (ready < 0 && errno != EINTR) {
 			log_error("poll: %s", strerror(errno));
 			vm_request_exit(vm, EXIT_HOST_ERROR);
 			break;
@@ -398,22 +422,11 @@ int vm_run(struct vm *vm)
 				vm_request_exit(vm, 128 + si.ssi_signo);
 			}
 		}
-		if (fds[2].revents & (POLLIN | POLLHUP | POLLERR)) {
-			uint8_t in[256], out[512];
-			ssize_t n = read(STDIN_FILENO, in, sizeof(in));
-			long m;
-
-			if (n <= 0) {
-				fds[2].fd = -1; /* EOF: the guest keeps running */
-				continue;
-			}
-			m = console_filter(&filter, in, n, out);
-			if (m < 0)
-				vm_request_exit(vm, EXIT_QUIT);
-			else if (m)
-				serial_receive(vm->serial, out, m);
-		}
+		if (fds[2].revents & (POLLIN | POLLHUP | POLLERR))
+			console_input_event(vm, &filter, &fds[2]);
 		console_socket_event(vm, fds);
+		if (fds[5].revents & POLLIN)
+			serial_trim_log(vm->serial);
 	}
 	if (fds[4].fd >= 0) {
 		serial_attach(vm->serial, -1);
@@ -439,6 +452,8 @@ void vm_destroy(struct vm *vm)
 	}
 	kvm_close(&vm->kvm);
 	guest_ram_destroy(&vm->ram);
+	if (vm->serial && vm->serial->trim_event_fd >= 0)
+		close(vm->serial->trim_event_fd);
 	for (int i = 0; i < vm->nowned; i++)
 		free(vm->owned[i]);
 	if (vm->exit_event_fd >= 0)

@@ -43,7 +43,10 @@ struct vm_config {
 	struct vsock_config vsock;
 	bool huge_pages; /* back RAM with 2 MiB hugetlbfs pages */
 	bool track_dirty_pages; /* KVM dirty logging on every slot */
+	bool debug_exit; /* port 0xf4 ends the VM with the guest's status */
 	const char *serial_out; /* the console's output file; NULL: stdout */
+	uint64_t console_max; /* cap on that output when it is a regular file; 0: none */
+	int console_read_fd; /* that file opened for reading, to cut it down; or -1 */
 	int console_listen_fd; /* a Unix socket serving the console, or -1 */
 	const struct jail_config *jail; /* drop to its uid before the first KVM_RUN */
 };

@@ -411,6 +411,7 @@ int config_to_vm(json_t *doc, struct vm_config *vm, char *cmdline_buf, size_t cm
 
 	memset(vm, 0, sizeof(*vm));
 	vm->console_listen_fd = -1;
+	vm->console_read_fd = -1;
 	if (!boot)
 		return fail(err, "no boot source: PUT /boot-source with a kernel_image_path first");
 	vm->kernel = get_str(boot, "kernel_image_path");

@@ -111,8 +111,8 @@ def main():
         with open(path, "wb") as f:
             for _ in range(args.size_mib):
                 f.write(os.urandom(1 << 20))
-        runs = {"kvmini": run_vmm(["./kvmini", "run", "--memory", "512M", "--kernel", probe,
-                                   "--disk", f"path={path}", "--cmdline", cmdline])}
+        runs = {"kvmini": run_vmm(["./kvmini", "run", "--debug-exit", "--memory", "512M",
+                                   "--kernel", probe, "--disk", f"path={path}", "--cmdline", cmdline])}
         if shutil.which("qemu-system-x86_64"):
             runs["qemu"] = run_vmm([
                 "qemu-system-x86_64", "-M", "microvm,accel=kvm", "-m", "512", "-nodefaults",

@@ -77,8 +77,8 @@ def main():
     args = ap.parse_args()
 
     vmms = {
-        "kvmini": [args.kvmini, "run", "--kernel", args.probe, "--memory", "128M",
-                   "--cmdline", ENDLESS],
+        "kvmini": [args.kvmini, "run", "--debug-exit", "--kernel", args.probe,
+                   "--memory", "128M", "--cmdline", ENDLESS],
     }
     if shutil.which("qemu-system-x86_64"):
         vmms["qemu microvm"] = [

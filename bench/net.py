@@ -105,8 +105,8 @@ def main():
     probe = "build/probe/probe.elf"
     cmdline = f"probe.mem=128 probe.virtio=1 probe.net-bench={args.scale} probe.end=1"
     vmms = {
-        "kvmini": ["./kvmini", "run", "--memory", "128M", "--kernel", probe, "--net", "tap=tap0",
-                   "--cmdline", cmdline],
+        "kvmini": ["./kvmini", "run", "--debug-exit", "--memory", "128M", "--kernel", probe,
+                   "--net", "tap=tap0", "--cmdline", cmdline],
         "qemu": ["qemu-system-x86_64", "-M", "microvm,accel=kvm", "-m", "128", "-nodefaults",
                  "-no-user-config", "-nographic", "-serial", "stdio", "-name",
                  "bench,debug-threads=on", "-global", "virtio-mmio.force-legacy=false",

@@ -37,8 +37,8 @@ def one_run(args, n):
         srv.bind(uds + "_5002")
         srv.listen(1)
         srv.settimeout(60)
-        proc = subprocess.Popen([args.kvmini, "run", "--kernel", args.probe, "--memory", "128M",
-                                 "--vsock", f"cid=3,uds={uds}", "--cmdline",
+        proc = subprocess.Popen([args.kvmini, "run", "--debug-exit", "--kernel", args.probe,
+                                 "--memory", "128M", "--vsock", f"cid=3,uds={uds}", "--cmdline",
                                  f"probe.virtio=1 probe.vsock-bench={n} probe.end=1"],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         c, _ = srv.accept()

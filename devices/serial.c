@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: MIT
 /* 16550A UART, as much as Linux's 8250 driver and early printk use. */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "devices/serial.h"
@@ -117,6 +122,30 @@ static void serial_read(void *dev, uint64_t offset, uint8_t *data, uint32_t size
 	pthread_mutex_unlock(&s->lock);
 }
 
+/* One byte to the output file, within its cap: a guest must not fill the disk. */
+static void serial_output(struct serial *s, uint8_t v)
+{
+	uint64_t one = 1;
+
+	if (s->out_fd < 0)
+		return;
+	/* Past twice the cap the VM thread is behind: drop, do not grow. */
+	if (s->out_max && s->out_size >= 2 * s->out_max) {
+		s->out_dropped++;
+		return;
+	}
+	/* A closed or full stdout must not stop the guest. */
+	if (write(s->out_fd, &v, 1) < 0) {
+		s->out_fd = -1;
+		return;
+	}
+	if (s->out_max && ++s->out_size >= s->out_max && !s->trim_pending) {
+		s->trim_pending = true;
+		if (write(s->trim_event_fd, &one, sizeof(one)) < 0)
+			s->out_max = 0; /* an eventfd write fails only on overflow */
+	}
+}
+
 static void serial_write(void *dev, uint64_t offset, const uint8_t *data, uint32_t size)
 {
 	struct serial *s = dev;
@@ -132,9 +161,7 @@ static void serial_write(void *dev, uint64_t offset, const uint8_t *data, uint32
 			rx_push(s, v);
 			s->thri_pending = 1;
 		} else {
-			/* A closed or full stdout must not stop the guest. */
-			if (s->out_fd >= 0 && write(s->out_fd, &v, 1) < 0)
-				s->out_fd = -1;
+			serial_output(s, v);
 			if (s->client_fd >= 0 && write(s->client_fd, &v, 1) < 0 && errno != EAGAIN)
 				s->client_fd = -1; /* gone; the main loop closes it */
 			s->thri_pending = 1;
@@ -196,8 +223,103 @@ void serial_setup(struct serial *s, struct vm *vm, int out_fd, unsigned int irq)
 	pthread_mutex_init(&s->lock, NULL);
 	s->vm = vm;
 	s->out_fd = out_fd;
+	s->trim_event_fd = -1;
 	s->client_fd = -1;
 	s->irq = irq;
+}
+
+int serial_limit_log(struct serial *s, uint64_t max, int read_fd)
+{
+	struct stat st;
+
+	if (!max || read_fd < 0 || fstat(s->out_fd, &st) || !S_ISREG(st.st_mode))
+		return -1;
+	s->read_fd = read_fd;
+	s->trim_event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (s->trim_event_fd < 0)
+		return -1;
+	s->out_max = max;
+	s->out_size = st.st_size;
+	return s->trim_event_fd;
+}
+
+/* Reads exactly @len bytes at @offset; false on a short file or an error. */
+static bool read_at(int fd, uint8_t *buf, size_t len, off_t offset)
+{
+	while (len) {
+		ssize_t n = pread(fd, buf, len, offset);
+
+		if (n <= 0)
+			return false;
+		buf += n;
+		len -= n;
+		offset += n;
+	}
+	return true;
+}
+
+static bool write_all(int fd, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n <= 0)
+			return false;
+		p += n;
+		len -= n;
+	}
+	return true;
+}
+
+void serial_trim_log(struct serial *s)
+{
+	uint64_t count, keep;
+	uint8_t *tail = NULL;
+	char mark[160];
+	struct stat st;
+	int n;
+
+	/* A cue from a vCPU, or the VM thread's periodic look (kvmini's own log
+	 * lines may share the file and grow it too). */
+	if (read(s->trim_event_fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
+		return;
+	pthread_mutex_lock(&s->lock);
+	if (s->out_fd < 0)
+		goto out;
+	if (fstat(s->out_fd, &st))
+		goto fail;
+	if ((uint64_t)st.st_size < s->out_max) {
+		s->out_size = st.st_size;
+		goto out;
+	}
+	/* The file as it is: kvmini's own log lines may share it. */
+	keep = (uint64_t)st.st_size < s->out_max / 2 ? (uint64_t)st.st_size : s->out_max / 2;
+	tail = malloc(keep ? keep : 1);
+	if (!tail || !read_at(s->read_fd, tail, keep, st.st_size - keep))
+		goto fail;
+	s->out_dropped += st.st_size - keep;
+	n = snprintf(mark, sizeof(mark),
+		     "[kvmini: %" PRIu64 " bytes of console output dropped so far, "
+		     "to keep this log under %" PRIu64 " KiB]\n",
+		     s->out_dropped, s->out_max >> 10);
+	/* An O_APPEND file appends at its new end, 0; any other from offset 0. */
+	if (ftruncate(s->out_fd, 0) || lseek(s->out_fd, 0, SEEK_SET) < 0 ||
+	    !write_all(s->out_fd, mark, n) || !write_all(s->out_fd, tail, keep))
+		goto fail;
+	s->out_size = n + keep;
+	goto out;
+fail:
+	/* A log that cannot be cut down is not written to: the disk comes first. */
+	log_warn("console output: cutting it down to %" PRIu64 " KiB failed (%s); no more is "
+		 "written",
+		 s->out_max >> 10, strerror(errno));
+	s->out_fd = -1;
+out:
+	s->trim_pending = false;
+	pthread_mutex_unlock(&s->lock);
+	free(tail);
 }
 
 void serial_attach(struct serial *s, int fd)
@@ -229,6 +351,7 @@ int serial_init(struct vm *vm)
 	if (!s)
 		return -1;
 	serial_setup(s, vm, STDOUT_FILENO, SERIAL_COM1_IRQ);
+	serial_limit_log(s, vm->config->console_max, vm->config->console_read_fd);
 	vm->serial = s;
 	if (bus_register(&vm->pio, SERIAL_COM1_PORT, 8, &serial_ops, s))
 		return -1;

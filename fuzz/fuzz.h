@@ -6,8 +6,39 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "security/seccomp.h"
 #include "virtio/queue.h"
 #include "vm.h"
+
+/*
+ * Runs fn(arg) on a thread holding @role's seccomp list in trap mode
+ * (fuzz/role.c), and waits: a forbidden syscall is reported as a crash.
+ */
+void fuzz_as(enum thread_role role, void (*fn)(void *), void *arg);
+/* Trap mode and the SIGSYS report, before any thread installs a list. */
+void fuzz_seccomp_init(void);
+
+/* An input, for fuzz_as()'s callbacks. */
+struct fuzz_input {
+	const uint8_t *data;
+	size_t size;
+};
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Defines LLVMFuzzerTestOneInput as the target's fuzz_one(), run as @role. */
+#define FUZZ_TARGET_AS(role)                                                         \
+	static void fuzz_one_as_role(void *arg)                                      \
+	{                                                                            \
+		const struct fuzz_input *in = arg;                                   \
+                                                                                     \
+		fuzz_one(in->data, in->size);                                        \
+	}                                                                            \
+	int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)                 \
+	{                                                                            \
+		fuzz_as(role, fuzz_one_as_role, &(struct fuzz_input){ data, size }); \
+		return 0;                                                            \
+	}
 
 #define FUZZ_RAM (1 << 20)
 

@@ -11,13 +11,20 @@
 #include "api/config.h"
 #include "api/http.h"
 #include "api/server.h"
+#include "fuzz/fuzz.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+struct api_input {
+	struct api *api;
+	const uint8_t *data;
+	size_t size;
+};
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* On the API thread's list: parsing and routing, as the served API does. */
+static void handle_requests(void *arg)
 {
-	struct api *api = api_create_unserved(config_new());
-	const char *p = (const char *)data;
+	struct api_input *in = arg;
+	const char *p = (const char *)in->data;
+	size_t size = in->size;
 
 	while (size) {
 		struct http_request req;
@@ -26,13 +33,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		if (used <= 0)
 			break;
-		api_handle_request(api, &req, &resp);
+		api_handle_request(in->api, &req, &resp);
 		if (resp.status < 200 || resp.status > 599)
 			abort();
 		free(resp.body);
 		p += used;
 		size -= used;
 	}
-	api_destroy(api);
+}
+
+/* The API is made and destroyed by the main thread in the VMM, too. */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct api_input in = { api_create_unserved(config_new()), data, size };
+
+	fuzz_as(ROLE_API, handle_requests, &in);
+	api_destroy(in.api);
 	return 0;
 }

@@ -8,33 +8,41 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fuzz/fuzz.h"
 #include "virtio/blk.h"
 #include "virtio/queue.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+static struct blk *blk;
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* The scratch disk, opened as the VMM's builder would, before any role's list. */
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	static struct blk *blk;
+	char path[] = "/tmp/kvmini-fuzz-blk-XXXXXX";
+	int fd = mkstemp(path);
+	struct disk_config cfg = { .id = "fuzz" };
+
+	(void)argc;
+	(void)argv;
+	strcpy(cfg.path, path);
+	if (fd < 0 || ftruncate(fd, 65536))
+		abort();
+	close(fd);
+	blk = blk_open(&cfg);
+	unlink(path);
+	if (!blk)
+		abort();
+	return 0;
+}
+
+static int fuzz_one(const uint8_t *data, size_t size)
+{
 	static struct virtq_chain chain;
 	static uint8_t in_bytes[65536 * 2];
 	static uint8_t out_bytes[65536 * 2];
 	size_t used_in = 0, used_out = 0, pos = 8;
 
-	if (!blk) {
-		char path[] = "/tmp/kvmini-fuzz-blk-XXXXXX";
-		int fd = mkstemp(path);
-		struct disk_config cfg = { .id = "fuzz" };
-
-		strcpy(cfg.path, path);
-		if (fd < 0 || ftruncate(fd, 65536))
-			abort();
-		close(fd);
-		blk = blk_open(&cfg);
-		unlink(path);
-		if (!blk)
-			abort();
-	}
 	if (size < 8)
 		return 0;
 	memset(&chain, 0, sizeof(chain));
@@ -62,3 +70,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	blk_handle(blk, &chain, data[0] & 1);
 	return 0;
 }
+
+FUZZ_TARGET_AS(ROLE_IO_BLK)

@@ -7,12 +7,11 @@
 #include <string.h>
 
 #include "arch/x86/boot.h"
+#include "fuzz/fuzz.h"
 
 #define RAM (32 << 20)
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static int fuzz_one(const uint8_t *data, size_t size)
 {
 	static uint8_t *ram_bytes;
 	struct guest_ram ram = { .size = RAM, .low_size = RAM, .fd = -1 };
@@ -33,3 +32,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	x86_load_kernel(&ram, &args, &setup);
 	return 0;
 }
+
+FUZZ_TARGET_AS(ROLE_BUILDER)

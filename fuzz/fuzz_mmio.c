@@ -11,8 +11,6 @@
 #include "virtio/virtio.h"
 #include "vm.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 static void notify(struct virtio_dev *vdev, int queue)
 {
 	static struct virtq_chain chain;
@@ -36,7 +34,7 @@ static const struct virtio_dev_ops ops = {
 	.queue_notify = notify,
 };
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static int fuzz_one(const uint8_t *data, size_t size)
 {
 	struct vm *vm = fuzz_vm();
 	static struct virtio_dev vdev;
@@ -61,3 +59,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	return 0;
 }
+
+FUZZ_TARGET_AS(ROLE_VCPU)

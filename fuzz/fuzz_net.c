@@ -12,14 +12,27 @@
 
 #define RING_BYTES 0x6000
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+static struct virtio_dev vdev;
+static struct net *n;
+static int peer;
+
+/* The device's side, on the net I/O thread's list: TX, then RX. */
+static void transmit(void *arg)
+{
+	(void)arg;
+	net_notify(&vdev, TXQ);
+}
+
+static void receive(void *arg)
+{
+	(void)arg;
+	net_tap_ready(&vdev);
+	net_notify(&vdev, RXQ);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct vm *vm = fuzz_vm();
-	static struct virtio_dev vdev;
-	static struct net *n;
-	static int peer;
 	uint8_t drain[70000];
 
 	if (!n) {
@@ -51,14 +64,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_queue(&vdev.queues[RXQ], 0x0000, 1 << ((data[1] & 3) + 1), &vm->ram);
 	fuzz_queue(&vdev.queues[TXQ], 0x3000, 1 << (data[1] >> 4 & 7), &vm->ram);
 
-	net_notify(&vdev, TXQ);
+	fuzz_as(ROLE_IO_NET, transmit, NULL);
+	/* The host's side of the tap, on libFuzzer's thread. */
 	while (recv(peer, drain, sizeof(drain), 0) > 0)
 		;
 	/* Frames from the tap: whatever follows the rings, in 1.5 KiB slices. */
 	for (size_t off = 2 + RING_BYTES; off < size; off += 1514)
 		send(peer, data + off, size - off < 1514 ? size - off : 1514, 0);
-	net_tap_ready(&vdev);
-	net_notify(&vdev, RXQ);
+	fuzz_as(ROLE_IO_NET, receive, NULL);
 	while (recv(n->tap_fd, drain, sizeof(drain), 0) > 0)
 		;
 	return 0;

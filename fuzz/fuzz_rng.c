@@ -9,9 +9,7 @@
 
 #define RING_BYTES 0x6000
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static int fuzz_one(const uint8_t *data, size_t size)
 {
 	struct vm *vm = fuzz_vm();
 	static struct virtio_dev vdev;
@@ -38,3 +36,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	virtio_process_queue(&vdev, 0, &r.chain, rng_request, rng_has_tokens);
 	return 0;
 }
+
+FUZZ_TARGET_AS(ROLE_IO_RNG)

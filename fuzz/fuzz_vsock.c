@@ -12,45 +12,29 @@
 
 #define RING_BYTES 0x8000
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+static struct virtio_dev vdev;
+static struct vsock *v;
+static int peer = -1, peer_dev = -1;
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void reset_device(void *arg)
 {
-	struct vm *vm = fuzz_vm();
-	static struct virtio_dev vdev;
-	static struct vsock *v;
-	static int peer = -1;
-	uint8_t drain[65536];
-
-	if (!v) {
-		v = calloc(1, sizeof(*v));
-		v->buffers = mmap(NULL, (size_t)MAX_CONNS * BUF_ALLOC, PROT_READ | PROT_WRITE,
-				  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-		v->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-		v->listen_fd = -1;
-		v->config.guest_cid = 3;
-	}
-	if (size < 2)
-		return 0;
-	/* One open connection, host port 1000 <-> guest port 2000, each input. */
+	(void)arg;
 	vsock_reset(&(struct virtio_dev){ .priv = v });
-	if (peer >= 0)
-		close(peer);
-	{
-		int sv[2];
-		struct conn *c;
+}
 
-		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv))
-			abort();
-		c = new_conn(v, sv[0]);
-		c->host_port = 1000;
-		c->guest_port = 2000;
-		c->peer_buf_alloc = data[1] << 12;
-		peer = sv[1];
-		if (send(peer, "host data", 9, 0) != 9)
-			abort();
-		update_events(v, c);
-	}
+/* The device's side, on the vsock I/O thread's list. */
+static void run_device(void *arg)
+{
+	const struct fuzz_input *in = arg;
+	const uint8_t *data = in->data;
+	size_t size = in->size;
+	struct vm *vm = fuzz_vm();
+	struct conn *c = new_conn(v, peer_dev);
+
+	c->host_port = 1000;
+	c->guest_port = 2000;
+	c->peer_buf_alloc = data[1] << 12;
+	update_events(v, c);
 	memset(vm->ram.host, 0, RING_BYTES);
 	memcpy(vm->ram.host, data + 2, size - 2 < RING_BYTES ? size - 2 : RING_BYTES);
 	memset(&vdev, 0, sizeof(vdev));
@@ -65,6 +49,34 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_queue(&vdev.queues[TXQ], 0x4000, 1u << (data[0] >> 4 & 7), &vm->ram);
 	vsock_notify(&vdev, TXQ);
 	vsock_ready(&vdev);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	uint8_t drain[65536];
+	int sv[2];
+
+	if (!v) {
+		v = calloc(1, sizeof(*v));
+		v->buffers = mmap(NULL, (size_t)MAX_CONNS * BUF_ALLOC, PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		v->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+		v->listen_fd = -1;
+		v->config.guest_cid = 3;
+	}
+	if (size < 2)
+		return 0;
+	/* One open connection, host port 1000 <-> guest port 2000, each input. */
+	fuzz_as(ROLE_IO_VSOCK, reset_device, NULL);
+	if (peer >= 0)
+		close(peer);
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv))
+		abort();
+	peer_dev = sv[0];
+	peer = sv[1];
+	if (send(peer, "host data", 9, 0) != 9)
+		abort();
+	fuzz_as(ROLE_IO_VSOCK, run_device, &(struct fuzz_input){ data, size });
 	while (recv(peer, drain, sizeof(drain), MSG_DONTWAIT) > 0)
 		;
 	return 0;

@@ -143,3 +143,45 @@ seed("domain", "all-devices.xml", b"""<domain type='kvm'>
   </devices>
 </domain>
 """)
+
+# transport: 8-byte guest actions on blk (0), rng (1) and vsock (2).
+def action(kind, dev, where, value, width=4):
+    return struct.pack("<B", kind | {1: 0, 2: 1, 4: 2}[width] << 2 | dev << 4) + \
+        struct.pack("<I", where)[:3] + struct.pack("<I", value)
+
+
+def reg(dev, offset, value):
+    return action(0, dev, offset, value)
+
+
+def ram(addr, data):
+    return b"".join(action(3, 0, (addr + i) // 4, struct.unpack_from("<I", data, i)[0])
+                    for i in range(0, len(data), 4))
+
+
+def driver_init(dev, nqueues):
+    """ACKNOWLEDGE, DRIVER, VERSION_1, FEATURES_OK; queue q at 0x10000 + q * 0x4000."""
+    out = reg(dev, 0x70, 1) + reg(dev, 0x70, 3) + reg(dev, 0x24, 1) + reg(dev, 0x20, 1)
+    out += reg(dev, 0x70, 0xb)
+    for q in range(nqueues):
+        base = 0x10000 + q * 0x4000
+        out += reg(dev, 0x30, q) + reg(dev, 0x38, 8) + reg(dev, 0x80, base)
+        out += reg(dev, 0x90, base + 0x1000) + reg(dev, 0xa0, base + 0x2000) + reg(dev, 0x44, 1)
+    return out + reg(dev, 0x70, 0xf)
+
+
+def one_chain(base, descs):
+    """Descriptors at base, head 0 made available; each desc: (addr, len, flags)."""
+    table = b"".join(struct.pack("<QIHH", a, n, f | (1 if i + 1 < len(descs) else 0),
+                                 i + 1 if i + 1 < len(descs) else 0)
+                     for i, (a, n, f) in enumerate(descs))
+    return ram(base, table) + ram(base + 0x1000, struct.pack("<HHHH", 0, 1, 0, 0))
+
+
+seed("transport", "rng-read", driver_init(1, 1) + one_chain(0x10000, [(0x20000, 64, 2)]) +
+     action(2, 1, 0, 0))
+seed("transport", "blk-read", driver_init(0, 1) + ram(0x20000, struct.pack("<IIQ", 0, 0, 1)) +
+     one_chain(0x10000, [(0x20000, 16, 0), (0x21000, 512, 2), (0x22000, 1, 2)]) +
+     action(2, 0, 0, 0) + reg(0, 0x70, 0))
+seed("transport", "vsock-rx", driver_init(2, 3) + one_chain(0x10000, [(0x20000, 4096, 2)]) +
+     action(2, 2, 0, 0) + reg(2, 0x30, 0) + reg(2, 0xc0, 1))

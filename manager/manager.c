@@ -46,6 +46,7 @@ static void domain_paths(const char *name, struct domain_paths *p)
 #undef PATH
 }
 
+/* The state tree is private: domain XML, logs and sockets are the operator's. */
 static int mkdirs(const char *path)
 {
 	char buf[512];
@@ -55,10 +56,10 @@ static int mkdirs(const char *path)
 		if (*p != '/')
 			continue;
 		*p = 0;
-		mkdir(buf, 0755);
+		mkdir(buf, 0700);
 		*p = '/';
 	}
-	return mkdir(buf, 0755) < 0 && errno != EEXIST ? -1 : 0;
+	return mkdir(buf, 0700) < 0 && errno != EEXIST ? -1 : 0;
 }
 
 /* Loads a defined domain; prints virsh's complaint when there is none. */
@@ -81,7 +82,7 @@ static int lock_domain(const struct domain_paths *p)
 	int fd;
 
 	snprintf(path, sizeof(path), "%s/lock", p->dir);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0 || flock(fd, LOCK_EX) < 0)
 		return -1;
 	return fd;
@@ -123,7 +124,8 @@ static int cmd_define(const char *file)
 	if (domain_parse(xml, n, file, &d, msg, sizeof(msg)))
 		return mgr_error("%s", msg);
 	domain_paths(d.name, &p);
-	if (mkdirs(p.dir))
+	/* chmod: a domain directory made by an older kvmini was 0755. */
+	if (mkdirs(p.dir) || chmod(p.dir, 0700))
 		return mgr_error("cannot create %s: %s", p.dir, strerror(errno));
 	lock = lock_domain(&p);
 	/* Redefining keeps the UUID unless the XML names one. */

@@ -17,6 +17,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -91,7 +92,7 @@ int write_text(const char *path, const char *text)
 
 	/* Write-then-rename: a crash leaves the old file or the new, never half. */
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	ok = fd >= 0 && write(fd, text, strlen(text)) == (ssize_t)strlen(text) && !fsync(fd);
 	if (fd >= 0)
 		close(fd);
@@ -291,7 +292,10 @@ int spawn(const struct domain *d, const struct domain_paths *p)
 		if (grandchild < 0)
 			_exit(1);
 		setsid();
-		log = open(p->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		/* The guest's console goes here: private, and capped by the VMM. */
+		log = open(p->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		if (log >= 0)
+			fchmod(log, 0600);
 		dup2(open("/dev/null", O_RDONLY), STDIN_FILENO);
 		dup2(log, STDOUT_FILENO);
 		dup2(log, STDERR_FILENO);

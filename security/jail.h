@@ -7,14 +7,28 @@
 
 struct vm_config;
 
+#define JAIL_MAX_LIMITS 8
+
+/* A cgroup v2 interface file of the VM's leaf and its value ("pids.max", "64"). */
+struct jail_cgroup_limit {
+	char file[48];
+	char value[64];
+};
+
 struct jail_config {
-	const char *root; /* per-VM directory that becomes / */
+	char root[512]; /* per-VM directory that becomes / */
 	uid_t uid;
 	gid_t gid;
 	bool new_netns;
+	const char *netns_path; /* join this network namespace (ip netns add) */
+	struct jail_cgroup_limit limits[JAIL_MAX_LIMITS];
+	int nlimits;
 };
 
-/* Parses "DIR[,uid=N][,gid=N][,netns]". */
+/*
+ * Parses "DIR[,uid=N][,gid=N][,netns|netns=PATH][,cgroup=FILE=VALUE]...".
+ * Returns 0, or -1 after logging.
+ */
 int jail_config_parse(const char *spec, struct jail_config *jail);
 
 /*
@@ -24,9 +38,11 @@ int jail_config_parse(const char *spec, struct jail_config *jail);
  * VM's disks (bind-mounted; their paths in @config are rewritten), a
  * cgroup v2 leaf when one is available, rlimits, every other fd closed and
  * the environment cleared. The caller continues as PID 1 of the new PID
- * namespace; the original process only waits and passes on the exit
- * status (this function does not return there). Returns 0, or an EXIT_*
- * code after logging.
+ * namespace; the original process only waits, forwards SIGTERM, SIGINT
+ * and SIGHUP, removes the cgroup leaf and passes on the exit status (this
+ * function does not return there). Nothing in DIR is followed if it is a
+ * symlink, and a DIR another user could write is refused. Returns 0, or
+ * an EXIT_* code after logging.
  */
 int jail_enter(const struct jail_config *jail, struct vm_config *config);
 

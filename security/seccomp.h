@@ -5,6 +5,7 @@
 enum seccomp_mode {
 	SECCOMP_KILL, /* default: a forbidden syscall kills the process (SIGSYS) */
 	SECCOMP_LOG, /* allow, but log to the audit log */
+	SECCOMP_TRAP, /* raise SIGSYS in the thread: the fuzzers report it as a crash */
 	SECCOMP_OFF,
 };
 
@@ -17,7 +18,11 @@ enum thread_role {
 	ROLE_BUILDER,
 	ROLE_MAIN, /* the VM's own thread: console, signals, exits */
 	ROLE_VCPU,
-	ROLE_IO, /* virtio device threads */
+	/* virtio device threads, one list per kind of device */
+	ROLE_IO_BLK,
+	ROLE_IO_NET,
+	ROLE_IO_RNG,
+	ROLE_IO_VSOCK,
 	ROLE_API, /* the API server thread */
 };
 

@@ -629,6 +629,7 @@ static void blk_destroy(struct virtio_dev *vdev)
 static const struct virtio_dev_ops blk_ops = {
 	.name = "virtio-blk",
 	.device_id = VIRTIO_ID_BLOCK,
+	.io_role = ROLE_IO_BLK,
 	.num_queues = 1,
 	.config_read = blk_config_read,
 	.queue_notify = blk_notify,

@@ -161,10 +161,19 @@ static uint32_t tx_request(struct virtio_dev *vdev, struct virtq_chain *c)
 	return 0;
 }
 
+static void flush_bad(struct virtq *q, const uint16_t *heads, uint16_t n)
+{
+	for (uint16_t i = 0; i < n; i++)
+		virtq_push(q, heads[i], 0);
+}
+
 /*
  * Copies the pending frame into as many RX chains as it needs (one
  * without MRG_RXBUF). Returns false, having consumed nothing, if the
- * guest has not posted enough.
+ * guest has not posted enough. Unusable chains met on the way are
+ * completed empty, but only once the frame is placed and before its
+ * chains, which must be consecutive: until then a rewind covers them too,
+ * so no chain is completed twice or skipped.
  */
 static bool deliver(struct virtio_dev *vdev)
 {
@@ -172,34 +181,53 @@ static bool deliver(struct virtio_dev *vdev)
 	struct virtq *q = &vdev->queues[RXQ];
 	bool mrg = virtio_has_feature(vdev, F_MRG_RXBUF);
 	size_t done = 0;
-	uint16_t used = 0, heads[64];
+	uint16_t used = 0, nbad = 0, pops = 0, heads[64], bad[64];
 	uint32_t lens[64];
 	uint8_t *num_buffers[2] = { NULL, NULL };
 
 	while (done < n->pending_len) {
-		int r = used < 64 ? virtq_pop(q, &vdev->vm->ram, &n->chain) : VIRTQ_EMPTY;
 		size_t chunk;
+		int r;
 
+		if (used + nbad == 64 && !used) {
+			/* Bad chains alone: completing them now rewinds nothing. */
+			flush_bad(q, bad, nbad);
+			virtio_notify_used(vdev, RXQ);
+			nbad = 0;
+		} else if (used + nbad == 64) {
+			/* More than 64 chains for one frame: drop it, reuse them. */
+			virtq_unpop(q, used + nbad);
+			n->rx_dropped++;
+			n->pending = false;
+			return true;
+		}
+		/* At most a ring's worth per call: a guest recycling bad chains
+		 * as fast as they are completed must not keep this thread here. */
+		r = pops++ < q->num ? virtq_pop(q, &vdev->vm->ram, &n->chain) : VIRTQ_EMPTY;
 		if (r == VIRTQ_BROKEN) {
 			virtio_needs_reset(vdev, "RX avail ring index or head out of range");
 			return false;
 		}
-		if (r == VIRTQ_BAD_CHAIN ||
-		    (r == VIRTQ_CHAIN && n->chain.in_len < (used ? 1 : HDR_LEN))) {
-			/* Unusable buffer: give it back empty, try the next. */
-			virtq_push(q, n->chain.head, 0);
-			continue;
+		if (r == VIRTQ_EMPTY && !used && nbad) {
+			/* Nothing of the frame placed: the bad ones can go now. */
+			flush_bad(q, bad, nbad);
+			virtio_notify_used(vdev, RXQ);
+			return false;
 		}
 		if (r == VIRTQ_EMPTY) {
-			virtq_unpop(q, used);
+			virtq_unpop(q, used + nbad);
 			return false;
+		}
+		if (r == VIRTQ_BAD_CHAIN || n->chain.in_len < (used ? 1 : HDR_LEN)) {
+			bad[nbad++] = n->chain.head;
+			continue;
 		}
 		if (!mrg && n->chain.in_len < n->pending_len) {
 			/* It can never fit this driver's buffers: drop the frame. */
 			virtq_unpop(q, 1);
 			n->rx_dropped++;
 			n->pending = false;
-			return true;
+			break;
 		}
 		chunk = n->pending_len - done;
 		if (chunk > n->chain.in_len)
@@ -213,6 +241,9 @@ static bool deliver(struct virtio_dev *vdev)
 		lens[used++] = chunk;
 		done += chunk;
 	}
+	flush_bad(q, bad, nbad);
+	if (!n->pending)
+		return true; /* dropped */
 	/* The header's num_buffers: how many chains this frame took. */
 	*num_buffers[0] = used;
 	*num_buffers[1] = used >> 8;
@@ -347,6 +378,7 @@ static void net_destroy(struct virtio_dev *vdev)
 static const struct virtio_dev_ops net_ops = {
 	.name = "virtio-net",
 	.device_id = VIRTIO_ID_NET,
+	.io_role = ROLE_IO_NET,
 	.num_queues = 2,
 	.config_read = net_config_read,
 	.queue_notify = net_notify,

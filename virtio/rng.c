@@ -125,6 +125,7 @@ static void rng_destroy(struct virtio_dev *vdev)
 static const struct virtio_dev_ops rng_ops = {
 	.name = "virtio-rng",
 	.device_id = VIRTIO_ID_RNG,
+	.io_role = ROLE_IO_RNG,
 	.num_queues = 1,
 	.queue_notify = rng_notify,
 	.poll_fd = rng_poll_fd,

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "security/seccomp.h"
 #include "virtio/queue.h"
 
 #define VIRTIO_F_RING_INDIRECT_DESC 28
@@ -29,6 +30,7 @@ struct virtio_dev;
 struct virtio_dev_ops {
 	const char *name;
 	uint32_t device_id;
+	enum thread_role io_role; /* the seccomp list of the device's I/O thread */
 	uint16_t num_queues;
 	/* Config space: reads and writes of [offset, offset + size). */
 	void (*config_read)(struct virtio_dev *vdev, uint32_t offset, uint8_t *data, uint32_t size);

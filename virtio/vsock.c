@@ -653,6 +653,7 @@ static void vsock_destroy(struct virtio_dev *vdev)
 static const struct virtio_dev_ops vsock_ops = {
 	.name = "virtio-vsock",
 	.device_id = VIRTIO_ID_VSOCK,
+	.io_role = ROLE_IO_VSOCK,
 	.num_queues = 3, /* rx, tx, event (kept for the transport reset a restore sends) */
 	.config_read = vsock_config_read,
 	.queue_notify = vsock_notify,

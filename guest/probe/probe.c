@@ -12,6 +12,8 @@
  *   probe.ticks=N         after the checks, N rounds of ring-3 work, each
  *                         printing "PROBE tick I"; Ctrl-Alt-Del on the
  *                         keyboard ends them with a power-off
+ *   probe.flood=N         after the checks, N console lines of 64 bytes,
+ *                         "PROBE flood I" padded with dots
  *   probe.end=1           ends what the user wrote (the VMM may append,
  *                         e.g. root=): proves no truncation
  */
@@ -689,6 +691,8 @@ void probe_main(uint32_t mode, uint64_t info)
 	if (cmdline_u64(cmdline, "probe.seccomp-test", 0))
 		outb(0xf5, 1); /* kvmini test builds: forbidden syscall on this vCPU */
 	check_virtio();
+	for (uint64_t i = 0, n = cmdline_u64(cmdline, "probe.flood", 0); i < n; i++)
+		printf("PROBE flood %08lu ..........................................\n", i);
 	run_ticks(cmdline_u64(cmdline, "probe.ticks", 0));
 	do_exit(failures == 0);
 }

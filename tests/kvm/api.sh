@@ -10,7 +10,7 @@ api_curl() { # METHOD PATH [JSON]: prints the status, then the body
 }
 api_start() { # starts kvmini serving the API in its own network namespace
 	rm -f "$api_sock"
-	unshare --net "$KVMINI" run --api-sock "$api_sock" "$@" >"$WORK/api.out" 2>"$WORK/api.err" &
+	unshare --net "$KVMINI" run --debug-exit --api-sock "$api_sock" "$@" >"$WORK/api.out" 2>"$WORK/api.err" &
 	api_pid=$!
 	for _ in $(seq 50); do
 		[ -S "$api_sock" ] && return 0
@@ -189,7 +189,7 @@ if need_kvm "$name"; then
 }
 JSON
 	rm -f "$WORK/serial.log"
-	run_vmm "$WORK/out" "$WORK/err" 60 "$KVMINI" run --config-file "$WORK/vm.json"
+	run_vmm "$WORK/out" "$WORK/err" 60 "$KVMINI" run --debug-exit --config-file "$WORK/vm.json"
 	if [ -s "$WORK/out" ]; then
 		fail "$name" "console output went to stdout, not serial_out_path" "$WORK/out"
 	elif check_probe "$name" "$WORK/serial.log" "$WORK/err" 0; then
@@ -207,7 +207,7 @@ for case in 'syntax|{"boot-source": {|bad.json:2' \
 	IFS='|' read -r label json want <<<"$case"
 	name="config file: $label is refused"
 	echo "$json" >"$WORK/bad.json"
-	run_vmm "$WORK/out" "$WORK/err" 10 "$KVMINI" run --config-file "$WORK/bad.json"
+	run_vmm "$WORK/out" "$WORK/err" 10 "$KVMINI" run --debug-exit --config-file "$WORK/bad.json"
 	if [ "$rc" = 2 ] && grep -q "$want" "$WORK/err"; then
 		pass "$name"
 	else
@@ -226,10 +226,10 @@ JSON
 	old=$(cat /proc/sys/vm/nr_hugepages 2>/dev/null || echo x)
 	if [ "$old" = 0 ] && echo 64 >/proc/sys/vm/nr_hugepages 2>/dev/null &&
 		[ "$(awk '/HugePages_Free/ { print $2 }' /proc/meminfo)" -ge 64 ]; then
-		run_vmm "$WORK/out" "$WORK/err" 60 "$KVMINI" run --config-file "$WORK/huge.json"
+		run_vmm "$WORK/out" "$WORK/err" 60 "$KVMINI" run --debug-exit --config-file "$WORK/huge.json"
 		echo 0 >/proc/sys/vm/nr_hugepages
 		check_probe "$name" "$WORK/out" "$WORK/err" 0 && pass "$name: boots on 64 reserved pages"
-		run_vmm "$WORK/out" "$WORK/err" 60 "$KVMINI" run --config-file "$WORK/huge.json"
+		run_vmm "$WORK/out" "$WORK/err" 60 "$KVMINI" run --debug-exit --config-file "$WORK/huge.json"
 		if [ "$rc" = 4 ] && grep -q 'cannot get 64 2 MiB huge pages' "$WORK/err"; then
 			pass "$name: refused by name without reserved pages"
 		else

@@ -31,33 +31,33 @@ open(sys.argv[2], "wb").write(data)
 PY
 
 bad_input "missing kernel" 2 "kernel $WORK/nope: No such file" \
-	"$KVMINI" run --kernel "$WORK/nope"
-bad_input "kernel is a directory" 2 "not a regular file" "$KVMINI" run --kernel "$WORK"
+	"$KVMINI" run --debug-exit --kernel "$WORK/nope"
+bad_input "kernel is a directory" 2 "not a regular file" "$KVMINI" run --debug-exit --kernel "$WORK"
 bad_input "missing initrd" 2 "initrd $WORK/nope: No such file" \
-	"$KVMINI" run --kernel "$probe" --initrd "$WORK/nope"
-bad_input "no kernel option" 2 "no kernel given" "$KVMINI" run
-bad_input "unknown option" 2 "unknown option '--frobnicate'" "$KVMINI" run --frobnicate
-bad_input "too many vCPUs" 2 "--cpus 65 is out of range" "$KVMINI" run --kernel "$probe" --cpus 65
+	"$KVMINI" run --debug-exit --kernel "$probe" --initrd "$WORK/nope"
+bad_input "no kernel option" 2 "no kernel given" "$KVMINI" run --debug-exit
+bad_input "unknown option" 2 "unknown option '--frobnicate'" "$KVMINI" run --debug-exit --frobnicate
+bad_input "too many vCPUs" 2 "--cpus 65 is out of range" "$KVMINI" run --debug-exit --kernel "$probe" --cpus 65
 bad_input "vCPUs not a number" 2 "--cpus 'lots' is not a number" \
-	"$KVMINI" run --kernel "$probe" --cpus lots
+	"$KVMINI" run --debug-exit --kernel "$probe" --cpus lots
 bad_input "memory not a number" 2 "--memory 'huge' is not a size" \
-	"$KVMINI" run --kernel "$probe" --memory huge
+	"$KVMINI" run --debug-exit --kernel "$probe" --memory huge
 bad_input "memory too small" 2 "--memory 2M is too small" \
-	"$KVMINI" run --kernel "$probe" --memory 2M
+	"$KVMINI" run --debug-exit --kernel "$probe" --memory 2M
 
 need_kvm "bad input: kernel files" && {
 	bad_input "garbage kernel" 2 "neither an ELF vmlinux nor a bzImage" \
-		"$KVMINI" run --kernel "$WORK/garbage"
+		"$KVMINI" run --debug-exit --kernel "$WORK/garbage"
 	bad_input "truncated ELF" 2 "kernel: ELF .*(outside the file|truncated)" \
-		"$KVMINI" run --kernel "$WORK/truncated.elf"
+		"$KVMINI" run --debug-exit --kernel "$WORK/truncated.elf"
 	bad_input "truncated bzImage" 2 "kernel: bzImage is truncated" \
-		"$KVMINI" run --kernel "$WORK/truncated.bzImage"
+		"$KVMINI" run --debug-exit --kernel "$WORK/truncated.bzImage"
 	bad_input "ELF without PVH note" 2 "no PVH entry note" \
-		"$KVMINI" run --kernel "$WORK/nonote.elf"
+		"$KVMINI" run --debug-exit --kernel "$WORK/nonote.elf"
 	bad_input "initrd too large for RAM" 2 "initrd of 15204352 bytes does not fit" \
-		"$KVMINI" run --kernel "$probe" --memory 16M --initrd "$WORK/big.initrd"
+		"$KVMINI" run --debug-exit --kernel "$probe" --memory 16M --initrd "$WORK/big.initrd"
 	bad_input "initrd larger than RAM" 2 "larger than guest RAM" \
-		"$KVMINI" run --kernel "$probe" --memory 8M --initrd "$WORK/big.initrd"
+		"$KVMINI" run --debug-exit --kernel "$probe" --memory 8M --initrd "$WORK/big.initrd"
 }
 
 name="bad input: no permission on /dev/kvm"
@@ -71,7 +71,7 @@ if need_kvm "$name"; then
 			"$WORK/kvmini" run --kernel "$WORK/probe.elf"
 	elif [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
 		bad_input "no permission on /dev/kvm" 6 "cannot open /dev/kvm: Permission denied" \
-			"$KVMINI" run --kernel "$probe"
+			"$KVMINI" run --debug-exit --kernel "$probe"
 	else
 		skip "$name" "needs root (to drop to nobody) or a user without /dev/kvm access"
 	fi
@@ -86,5 +86,5 @@ if dd if=/dev/zero of="$WORK/direct.img" bs=4096 count=1 oflag=direct conv=notru
 elif need_kvm "$name"; then
 	bad_input "cache=none on a file system without O_DIRECT" 2 \
 		"disk $WORK/direct.img: cache=none needs O_DIRECT, which this file system refuses" \
-		"$KVMINI" run --kernel "$probe" --disk "path=$WORK/direct.img,cache=none"
+		"$KVMINI" run --debug-exit --kernel "$probe" --disk "path=$WORK/direct.img,cache=none"
 fi

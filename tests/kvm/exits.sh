@@ -2,7 +2,7 @@
 for action in poweroff:0 reboot:8 kbd-reset:8 triple-fault:10; do
 	name="exit ${action%:*} -> status ${action#*:}"
 	need_kvm "$name" || continue
-	run_vmm "$WORK/out" "$WORK/err" 60 "$KVMINI" run --kernel "$PROBES/probe.elf" \
+	run_vmm "$WORK/out" "$WORK/err" 60 "$KVMINI" run --debug-exit --kernel "$PROBES/probe.elf" \
 		--cmdline "$(probe_cmdline probe.exit=${action%:*})"
 	check_probe "$name" "$WORK/out" "$WORK/err" "${action#*:}" || continue
 	if [ "${action%:*}" = triple-fault ] &&
@@ -22,7 +22,7 @@ done
 
 name="reboot=restart boots the guest again"
 if need_kvm "$name"; then
-	run_then_term 3 "$WORK/out" "$WORK/err" "$KVMINI" run --reboot restart \
+	run_then_term 3 "$WORK/out" "$WORK/err" "$KVMINI" run --debug-exit --reboot restart \
 		--kernel "$PROBES/probe.elf" --cmdline "$(probe_cmdline probe.exit=reboot)"
 	boots=$(grep -c '^PROBE start' "$WORK/out")
 	if [ "$boots" -ge 2 ] && [ "$rc" = 143 ]; then
@@ -39,7 +39,7 @@ name="console escape Ctrl-A x quits"
 if need_kvm "$name"; then
 	mkfifo "$WORK/stdin"
 	(sleep 1; printf 'hello\001x') >"$WORK/stdin" &
-	VMM_STDIN=$WORK/stdin run_vmm "$WORK/out" "$WORK/err" 30 "$KVMINI" run \
+	VMM_STDIN=$WORK/stdin run_vmm "$WORK/out" "$WORK/err" 30 "$KVMINI" run --debug-exit \
 		--kernel "$PROBES/probe.elf" --cmdline "$endless"
 	wait
 	rm -f "$WORK/stdin"
@@ -48,7 +48,7 @@ fi
 
 name="SIGTERM ends a running guest"
 if need_kvm "$name"; then
-	run_then_term 1 "$WORK/out" "$WORK/err" "$KVMINI" run --cpus 2 \
+	run_then_term 1 "$WORK/out" "$WORK/err" "$KVMINI" run --debug-exit --cpus 2 \
 		--kernel "$PROBES/probe.elf" --cmdline "$endless"
 	[ "$rc" = 143 ] && pass "$name" || fail "$name" "exit status $rc, expected 143" "$WORK/err"
 fi

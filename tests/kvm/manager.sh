@@ -113,6 +113,21 @@ if need_kvm "$name"; then
 	[ -z "$why" ] && pass "$name" || fail "$name" "$why" "$mgr_dir/err"
 fi
 
+# A domain's directory holds its XML, sockets and the guest's console log:
+# private to the operator (they were 0755 and 0644, readable by anyone).
+name="manager: a domain's state directory is 0700 and its log 0600"
+if need_kvm "$name"; then
+	mkdir -p "$mgr_dir"
+	probe_domain private "probe.exit=halt" >"$mgr_dir/private.xml"
+	mgr define "$mgr_dir/private.xml" >/dev/null && mgr start private >/dev/null 2>"$mgr_dir/err"
+	modes="$(stat -c %a "$mgr_dir/state/private" "$mgr_dir/state/private/log" \
+		"$mgr_dir/state/private/domain.xml" 2>&1 | tr '\n' ' ')"
+	mgr destroy private >/dev/null 2>&1
+	mgr undefine private >/dev/null 2>&1
+	[ "$modes" = "700 600 600 " ] && pass "$name" ||
+		fail "$name" "modes of the directory, log and XML: $modes" "$mgr_dir/err"
+fi
+
 # A pid file can go stale (a host crash, a reused pid) and name another
 # domain's VMM. Domain "s" must not claim, or destroy, the VMM of "s2"
 # (it once did: the directory matched as a substring).

@@ -20,7 +20,7 @@ need_netns() {
 
 name="virtio-net probe: arp, ping, jumbo/MRG, csum offload, RX flood, hostile TX"
 if need_kvm "$name" && need_netns "$name"; then
-	net_run "$WORK/out" "$WORK/err" 20000 "$KVMINI" run --memory 128M \
+	net_run "$WORK/out" "$WORK/err" 20000 "$KVMINI" run --debug-exit --memory 128M \
 		--kernel "$PROBES/probe.elf" --net tap=tap0 \
 		--cmdline "$(probe_cmdline $net_args probe.net-evil=1)"
 	if check_probe "$name" "$WORK/out" "$WORK/err" 1; then
@@ -49,7 +49,7 @@ fi
 
 name="virtio-net: tap deleted under a running guest -> link down, VMM lives"
 if need_kvm "$name" && need_netns "$name"; then
-	net_run "$WORK/out" "$WORK/err" -1 "$KVMINI" run --memory 128M \
+	net_run "$WORK/out" "$WORK/err" -1 "$KVMINI" run --debug-exit --memory 128M \
 		--kernel "$PROBES/probe.elf" --net tap=tap0 \
 		--cmdline "$(probe_cmdline $net_args probe.net-down=1)"
 	if check_probe "$name" "$WORK/out" "$WORK/err" 1; then
@@ -62,7 +62,7 @@ if need_kvm "$name" && need_netns "$name"; then
 fi
 
 name="bad input: --net with a malformed spec"
-run_vmm "$WORK/out" "$WORK/err" 10 "$KVMINI" run --kernel "$PROBES/probe.elf" \
+run_vmm "$WORK/out" "$WORK/err" 10 "$KVMINI" run --debug-exit --kernel "$PROBES/probe.elf" \
 	--net tap=x,mac=01:00:00:00:00:01
 if [ "$rc" = 2 ] && grep -q "cannot parse 'mac=01:00:00:00:00:01'" "$WORK/err"; then
 	pass "$name"

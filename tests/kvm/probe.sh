@@ -6,7 +6,7 @@ for format in elf elf32 bzImage; do
 		name="probe $format ${cpus}cpu"
 		need_kvm "$name" || continue
 		cmdline=$(probe_cmdline probe.cpus=$cpus probe.mem=128 "$initrd_arg")
-		run_vmm "$WORK/out" "$WORK/err" 120 "$KVMINI" run --kernel "$PROBES/probe.$format" \
+		run_vmm "$WORK/out" "$WORK/err" 120 "$KVMINI" run --debug-exit --kernel "$PROBES/probe.$format" \
 			--initrd "$initrd" --cpus $cpus --memory 128M --cmdline "$cmdline"
 		check_probe "$name" "$WORK/out" "$WORK/err" 1 || continue
 		if ! grep -qF "PROBE ok cmdline: [$cmdline]" "$WORK/out"; then
@@ -25,7 +25,7 @@ done
 # RAM above the 32-bit hole: the map must put the rest at 4 GiB.
 name="probe memory above 4 GiB"
 if need_kvm "$name"; then
-	run_vmm "$WORK/out" "$WORK/err" 120 "$KVMINI" run --kernel "$PROBES/probe.elf" \
+	run_vmm "$WORK/out" "$WORK/err" 120 "$KVMINI" run --debug-exit --kernel "$PROBES/probe.elf" \
 		--memory 3200M --cmdline "$(probe_cmdline probe.mem=3200)"
 	if check_probe "$name" "$WORK/out" "$WORK/err" 1; then
 		if grep -q 'memory-map: \[0x100000000, 0x108000000) type 1' "$WORK/out"; then

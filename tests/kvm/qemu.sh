@@ -23,7 +23,7 @@ for cpus in 1 2 4; do
 	qemu_probe $cpus "$WORK/qout" "$WORK/qerr" -kernel "$kernel" \
 		-initrd "$initrd" -append "$cmdline"
 	check_probe "$name (qemu)" "$WORK/qout" "$WORK/qerr" 1 || continue
-	run_vmm "$WORK/out" "$WORK/err" 120 "$KVMINI" run --kernel "$kernel" \
+	run_vmm "$WORK/out" "$WORK/err" 120 "$KVMINI" run --debug-exit --kernel "$kernel" \
 		--initrd "$initrd" --cpus $cpus --memory 128M --cmdline "$cmdline"
 	check_probe "$name (kvmini)" "$WORK/out" "$WORK/err" 1 || continue
 	if ! diff <(check_names "$WORK/qout") <(check_names "$WORK/out") >"$WORK/diff"; then

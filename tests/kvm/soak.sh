@@ -7,7 +7,7 @@ vms=${SOAK_VMS:-10}
 
 name="soak: $boots guest reboots in one process, no fd or RSS growth"
 if need_kvm "$name"; then
-	"$KVMINI" run --reboot restart --memory 64M --kernel "$PROBES/probe.elf" \
+	"$KVMINI" run --debug-exit --reboot restart --memory 64M --kernel "$PROBES/probe.elf" \
 		--cmdline "$(probe_cmdline probe.exit=reboot probe.ring3=1000)" \
 		</dev/null >"$WORK/soak.out" 2>/dev/null &
 	pid=$!
@@ -51,7 +51,7 @@ name="soak: $vms VMs at once, all exit cleanly, no zombies"
 if need_kvm "$name"; then
 	pids=()
 	for i in $(seq "$vms"); do
-		"$KVMINI" run --memory 32M --kernel "$PROBES/probe.elf" \
+		"$KVMINI" run --debug-exit --memory 32M --kernel "$PROBES/probe.elf" \
 			--cmdline "$(probe_cmdline probe.ring3=20000000)" \
 			</dev/null >"$WORK/vm$i.out" 2>&1 &
 		pids+=($!)

@@ -33,7 +33,7 @@ if need_kvm "$name"; then
 	rm -f "$disk_dir/d1.img" "$disk_dir/d2.img"
 	truncate -s 4M "$disk_dir/d1.img"
 	truncate -s 1M "$disk_dir/d2.img"
-	run_vmm "$WORK/out" "$WORK/err" 120 "$KVMINI" run --memory 128M \
+	run_vmm "$WORK/out" "$WORK/err" 120 "$KVMINI" run --debug-exit --memory 128M \
 		--kernel "$PROBES/probe.elf" --disk "path=$disk_dir/d1.img,id=probe-disk,$engine" \
 		--disk "path=$disk_dir/d2.img,ro,$engine" --rng \
 		--cmdline "$(probe_cmdline $virtio_args probe.virtio-evil=1)"
@@ -88,7 +88,7 @@ if need_kvm "$name"; then
 	for trial in $(seq "$trials"); do
 		rm -f "$WORK/rec.img"
 		truncate -s 2M "$WORK/rec.img"
-		"$KVMINI" run --memory 64M --kernel "$PROBES/probe.elf" \
+		"$KVMINI" run --debug-exit --memory 64M --kernel "$PROBES/probe.elf" \
 			--disk "path=$WORK/rec.img" \
 			--cmdline "$(probe_cmdline probe.virtio=1 probe.records=1)" \
 			</dev/null >"$WORK/rec.out" 2>"$WORK/rec.err" &

@@ -14,7 +14,7 @@ if need_kvm "$name"; then
 		[ -S "$vs/v.sock_5000" ] && [ -S "$vs/v.sock_5001" ] && break
 		sleep 0.1
 	done
-	run_vmm "$vs/out" "$vs/err" 120 "$KVMINI" run --kernel "$PROBES/probe.elf" --memory 128M \
+	run_vmm "$vs/out" "$vs/err" 120 "$KVMINI" run --debug-exit --kernel "$PROBES/probe.elf" --memory 128M \
 		--vsock "cid=7,uds=$vs/v.sock" \
 		--cmdline "$(probe_cmdline probe.virtio=1 probe.vsock-cid=7)"
 	wait $peer
@@ -36,7 +36,7 @@ name="vsock: bad --vsock specs are refused"
 bad=0
 for spec in "cid=2,uds=/tmp/x" "cid=3" "uds=/tmp/x" "cid=x,uds=/tmp/x" \
 	"cid=3,uds=/$(printf 'a%.0s' $(seq 120))"; do
-	run_vmm "$WORK/out" "$WORK/err" 10 "$KVMINI" run --kernel "$PROBES/probe.elf" --vsock "$spec"
+	run_vmm "$WORK/out" "$WORK/err" 10 "$KVMINI" run --debug-exit --kernel "$PROBES/probe.elf" --vsock "$spec"
 	if [ "$rc" != 2 ] || ! grep -q -- '--vsock' "$WORK/err"; then
 		bad=1
 		fail "$name" "'$spec' gave exit $rc" "$WORK/err"
@@ -47,10 +47,10 @@ done
 # A socket path that names a regular file: refused, and the file is kept.
 name="vsock and console sockets never replace a regular file"
 echo keep >"$WORK/regular"
-run_vmm "$WORK/out" "$WORK/err" 10 "$KVMINI" run --kernel "$PROBES/probe.elf" \
+run_vmm "$WORK/out" "$WORK/err" 10 "$KVMINI" run --debug-exit --kernel "$PROBES/probe.elf" \
 	--vsock "cid=3,uds=$WORK/regular"
 rc1=$rc
-run_vmm "$WORK/out" "$WORK/err2" 10 "$KVMINI" run --kernel "$PROBES/probe.elf" \
+run_vmm "$WORK/out" "$WORK/err2" 10 "$KVMINI" run --debug-exit --kernel "$PROBES/probe.elf" \
 	--console-sock "$WORK/regular"
 if [ "$rc1" = 2 ] && [ "$rc" = 2 ] && [ "$(cat "$WORK/regular")" = keep ] &&
 	grep -q 'exists and is not a socket' "$WORK/err" "$WORK/err2"; then

@@ -68,12 +68,36 @@ static void rejects_bad_values(void **state)
 	assert_int_equal(parse(&o, "--kernel", "k", "--cpus", "64"), 0);
 }
 
+/*
+ * The jail's ids: uid=4294967295 is (uid_t)-1, which setresuid() takes as
+ * "no change": the VMM would have stayed root (it was accepted).
+ */
+static void jail_refuses_ids_that_keep_root(void **state)
+{
+	struct run_options o;
+
+	(void)state;
+	assert_int_equal(parse(&o, "--kernel", "k", "--jail", "/j,uid=4294967295"), EXIT_BAD_INPUT);
+	assert_int_equal(parse(&o, "--kernel", "k", "--jail", "/j,gid=4294967295"), EXIT_BAD_INPUT);
+	assert_int_equal(parse(&o, "--kernel", "k", "--jail", "/j,uid=-1"), EXIT_BAD_INPUT);
+	assert_int_equal(parse(&o, "--kernel", "k", "--jail", "/j,uid=0"), EXIT_BAD_INPUT);
+	assert_int_equal(parse(&o, "--kernel", "k", "--jail", "/j,cgroup=../x=1"), EXIT_BAD_INPUT);
+	assert_int_equal(parse(&o, "--kernel", "k", "--jail", "/j,netns,netns=/r"), EXIT_BAD_INPUT);
+	assert_int_equal(
+	    parse(&o, "--kernel", "k", "--jail", "/j,uid=4294967294,cgroup=pids.max=9"), 0);
+	assert_int_equal(o.jail.uid, 4294967294u);
+	assert_int_equal(o.jail.nlimits, 1);
+	assert_string_equal(o.jail.limits[0].file, "pids.max");
+	assert_string_equal(o.jail.limits[0].value, "9");
+}
+
 int run_cli_tests(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(parses_a_full_command),
 		cmocka_unit_test(defaults),
 		cmocka_unit_test(rejects_bad_values),
+		cmocka_unit_test(jail_refuses_ids_that_keep_root),
 	};
 	return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
 }
