@@ -43,9 +43,8 @@ static int parse_limit(const char *tok, struct jail_config *jail)
 
 static int parse_id(const char *arg, unsigned int *id)
 {
-	char *end;
-
 	unsigned long long v;
+	char *end;
 
 	errno = 0;
 	v = strtoull(arg, &end, 10);
@@ -73,8 +72,8 @@ int jail_config_parse(const char *spec, struct jail_config *jail)
 			ret = parse_id(tok + 4, &jail->gid);
 		else if (!strcmp(tok, "netns"))
 			jail->new_netns = true;
-		else if (!strncmp(tok, "netns=/", 7))
-			jail->netns_path = spec + (tok + 6 - copy);
+		else if (!strncmp(tok, "netns=/", 7) && !jail->netns_path)
+			ret = (jail->netns_path = strdup(tok + 6)) ? 0 : -1;
 		else if (!strncmp(tok, "cgroup=", 7))
 			ret = parse_limit(tok + 7, jail);
 		else
@@ -86,9 +85,6 @@ int jail_config_parse(const char *spec, struct jail_config *jail)
 		log_error("--jail '%s': expected /ABSOLUTE/DIR[,uid=N][,gid=N][,netns|netns=PATH]"
 			  "[,cgroup=FILE=VALUE]... (uid and gid not 0, at most %d cgroup limits)",
 			  spec, JAIL_MAX_LIMITS);
-	/* netns=PATH points into @spec: end it at its comma. */
-	if (!ret && jail->netns_path)
-		jail->netns_path = strndup(jail->netns_path, strcspn(jail->netns_path, ","));
 	free(copy);
 	return ret;
 }
