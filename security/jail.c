@@ -72,14 +72,15 @@ int jail_config_parse(const char *spec, struct jail_config *jail)
 			ret = parse_id(tok + 4, &jail->gid);
 		else if (!strcmp(tok, "netns"))
 			jail->new_netns = true;
-		else if (!strncmp(tok, "netns=/", 7) && !jail->netns_path)
-			ret = (jail->netns_path = strdup(tok + 6)) ? 0 : -1;
+		else if (!strncmp(tok, "netns=/", 7) && !jail->netns_path[0] &&
+			 strlen(tok + 6) < sizeof(jail->netns_path))
+			snprintf(jail->netns_path, sizeof(jail->netns_path), "%s", tok + 6);
 		else if (!strncmp(tok, "cgroup=", 7))
 			ret = parse_limit(tok + 7, jail);
 		else
 			ret = -1;
 	}
-	if (!ret && (!jail->root[0] || (jail->new_netns && jail->netns_path)))
+	if (!ret && (!jail->root[0] || (jail->new_netns && jail->netns_path[0])))
 		ret = -1;
 	if (ret)
 		log_error("--jail '%s': expected /ABSOLUTE/DIR[,uid=N][,gid=N][,netns|netns=PATH]"
@@ -425,7 +426,7 @@ static int enter_namespaces(const struct jail_config *jail)
 	int flags = CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS;
 	int fd;
 
-	if (jail->netns_path) {
+	if (jail->netns_path[0]) {
 		fd = open(jail->netns_path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0 || setns(fd, CLONE_NEWNET) < 0) {
 			log_error("jail: joining the network namespace %s: %s", jail->netns_path,

@@ -20,7 +20,7 @@ struct jail_config {
 	uid_t uid;
 	gid_t gid;
 	bool new_netns;
-	const char *netns_path; /* join this network namespace (ip netns add) */
+	char netns_path[256]; /* join this network namespace (ip netns add), or "" */
 	struct jail_cgroup_limit limits[JAIL_MAX_LIMITS];
 	int nlimits;
 };

@@ -406,6 +406,8 @@ static void mmio_registers_and_state_machine(void **state)
 	v->ops = &test_ops;
 	v->features = 1ULL << 5;
 	v->irq_fd = -1;
+	for (int i = 0; i < VIRTIO_MAX_QUEUES; i++)
+		v->notify_fd[i] = -1;
 	pthread_mutex_init(&v->lock, NULL);
 	assert_int_equal(reg(v, 0x000), 0x74726976);
 	assert_int_equal(reg(v, 0x004), 2);
