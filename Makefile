@@ -3,7 +3,7 @@
 CC ?= gcc
 BUILD ?= build
 CFLAGS ?= -O2 -g
-WARNINGS = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+WARNINGS = -Wall -Wextra -Werror -pedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 KVMINI_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARNINGS) -I. $(XML_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS)
 LDLIBS = -luring -lseccomp -ljansson -lpthread
 XML_CFLAGS = $(shell pkg-config --cflags libxml-2.0)
@@ -11,7 +11,7 @@ XML_LIBS = $(shell pkg-config --libs libxml-2.0)
 # The guest kit (guest/build.sh) and the test bed cache here.
 export KVMINI_CACHE ?= $(CURDIR)/$(BUILD)/cache
 
-CORE_SRCS = util.c memory.c console.c cli.c vm.c vcpu.c \
+CORE_SRCS = util.c memory.c console.c cli.c spec.c vm.c vcpu.c \
 	kvm/kvm.c \
 	arch/x86/boot.c arch/x86/pvh.c arch/x86/bzimage.c arch/x86/cpu.c arch/x86/acpi.c arch/x86/mptable.c \
 	devices/bus.c devices/serial.c devices/i8042.c devices/acpi_pm.c \
@@ -22,7 +22,7 @@ CORE_SRCS = util.c memory.c console.c cli.c vm.c vcpu.c \
 SRCS = main.c $(CORE_SRCS)
 # The manager is its own binary: the VMM does not load libxml2.
 MANAGER_SRCS = manager/main.c manager/manager.c manager/run.c manager/domain.c manager/backend_kvmini.c \
-	manager/backend_qemu.c manager/dispatch.c util.c
+	manager/backend_qemu.c manager/dispatch.c util.c spec.c api/config.c
 MANAGER_OBJS = $(MANAGER_SRCS:%.c=$(BUILD)/%.o)
 OBJS = $(SRCS:%.c=$(BUILD)/%.o)
 CORE_OBJS = $(CORE_SRCS:%.c=$(BUILD)/%.o)
@@ -138,7 +138,7 @@ $(BUILD)/fuzz/$(1): fuzz/fuzz_$(1).c fuzz/role.c $(CORE_SRCS) tests/unit/stubs.c
 endef
 $(foreach t,net rng vsock,$(eval $(call fuzz_including_device,$(t))))
 
-$(BUILD)/fuzz/domain: fuzz/fuzz_domain.c manager/domain.c
+$(BUILD)/fuzz/domain: fuzz/fuzz_domain.c manager/domain.c util.c
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -o $@ $^ $(XML_LIBS)
 

@@ -13,7 +13,6 @@
 #include <unistd.h>
 
 #include "api/api.h"
-#include "api/config.h"
 #include "cli.h"
 #include "manager/manager.h"
 #include "console.h"
@@ -23,36 +22,6 @@
 #include "vm.h"
 
 uint64_t kvmini_start_ns;
-
-/*
- * Points the demo at the guest kit that "make guest" builds: the minimal
- * kernel and the busybox initramfs, under $KVMINI_CACHE (make sets it to
- * build/cache) or ~/.cache/kvmini.
- */
-static int demo_config(struct run_options *opts, char *kernel, char *initrd, size_t len)
-{
-	const char *cache = getenv("KVMINI_CACHE");
-	const char *home = getenv("HOME");
-	char dir[512];
-
-	if (cache)
-		snprintf(dir, sizeof(dir), "%s", cache);
-	else
-		snprintf(dir, sizeof(dir), "%s/.cache/kvmini", home ? home : "/root");
-	snprintf(kernel, len, "%s/kernel-vmlinux", dir);
-	snprintf(initrd, len, "%s/initramfs.cpio.gz", dir);
-	if (access(kernel, R_OK) || access(initrd, R_OK)) {
-		log_error("the demo guest is not built (no %s); run: make guest", kernel);
-		return EXIT_BAD_INPUT;
-	}
-	opts->vm.kernel = kernel;
-	opts->vm.initrd = initrd;
-	if (opts->vm.cpus == 1)
-		opts->vm.cpus = 2;
-	if (!*opts->vm.cmdline)
-		opts->vm.cmdline = "console=ttyS0 panic=-1 quiet";
-	return 0;
-}
 
 /* The console's output goes to the API's serial_out_path when one is set. */
 static int redirect_serial(const char *path)
@@ -70,26 +39,12 @@ static int redirect_serial(const char *path)
 	return 0;
 }
 
-/* The options only the command line sets, over a config from JSON. */
-static void keep_cli_options(struct vm_config *config, const struct vm_config *cli)
+static void free_images(struct vm_host *host)
 {
-	config->on_reboot = cli->on_reboot;
-	config->debug_exit = cli->debug_exit;
-	config->console_max = cli->console_max;
-	config->console_listen_fd = cli->console_listen_fd;
-	config->jail = cli->jail;
-}
-
-struct images {
-	uint8_t *kernel, *initrd;
-	size_t kernel_len, initrd_len;
-};
-
-static void free_images(struct images *img)
-{
-	free(img->kernel);
-	free(img->initrd);
-	memset(img, 0, sizeof(*img));
+	free((void *)host->kernel);
+	free((void *)host->initrd);
+	host->kernel = host->initrd = NULL;
+	host->kernel_len = host->initrd_len = 0;
 }
 
 /*
@@ -100,12 +55,12 @@ static void free_images(struct images *img)
  */
 static int console_read_fd = -1;
 
-static int open_console_for_reading(const struct vm_config *config)
+static int open_console_for_reading(const struct vm_spec *spec)
 {
 	struct stat st;
 	int fd;
 
-	if (!config->console_max || fstat(STDOUT_FILENO, &st) || !S_ISREG(st.st_mode))
+	if (!spec->console_max || fstat(STDOUT_FILENO, &st) || !S_ISREG(st.st_mode))
 		return -1;
 	if ((fcntl(STDOUT_FILENO, F_GETFL) & O_ACCMODE) == O_RDWR)
 		fd = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 0);
@@ -118,30 +73,33 @@ static int open_console_for_reading(const struct vm_config *config)
 }
 
 /* Reads the kernel and initrd, and points the console where asked. */
-static int load_images(struct vm_config *config, struct images *img)
+static int load_images(const struct vm_spec *spec, struct vm_host *host)
 {
-	memset(img, 0, sizeof(*img));
-	if (config->serial_out && redirect_serial(config->serial_out))
+	uint8_t *kernel, *initrd = NULL;
+
+	if (spec->serial_out[0] && redirect_serial(spec->serial_out))
 		return EXIT_BAD_INPUT;
 	/* Once for stdout, before any jail; again for each serial_out_path. */
-	if (config->serial_out) {
+	if (spec->serial_out[0]) {
 		if (console_read_fd >= 0)
 			close(console_read_fd);
-		console_read_fd = open_console_for_reading(config);
+		console_read_fd = open_console_for_reading(spec);
 	}
-	config->console_read_fd = console_read_fd;
-	img->kernel = read_file(config->kernel, "kernel", &img->kernel_len);
-	if (!img->kernel)
+	host->console_read_fd = console_read_fd;
+	kernel = read_file(spec->kernel, "kernel", &host->kernel_len);
+	if (!kernel)
 		return EXIT_BAD_INPUT;
-	if (!config->initrd)
+	host->kernel = kernel;
+	if (!spec->initrd[0])
 		return 0;
-	img->initrd = read_file(config->initrd, "initrd", &img->initrd_len);
-	if (img->initrd && img->initrd_len < config->mem_size)
+	initrd = read_file(spec->initrd, "initrd", &host->initrd_len);
+	host->initrd = initrd;
+	if (initrd && host->initrd_len < spec->mem_size)
 		return 0;
-	if (img->initrd)
+	if (initrd)
 		log_error("initrd %s (%zu bytes) is larger than guest RAM; raise the memory",
-			  config->initrd, img->initrd_len);
-	free_images(img);
+			  spec->initrd, host->initrd_len);
+	free_images(host);
 	return EXIT_BAD_INPUT;
 }
 
@@ -174,16 +132,16 @@ static int run_vm(struct vm *vm)
 	 * The jail's uid drop cleared every thread's parent-death signal and
 	 * the VM's thread, which set it again, is gone: this one outlives it.
 	 */
-	if (vm->config->jail)
+	if (vm->host->jail)
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 	return (int)(intptr_t)code;
 }
 
 /*
- * Boots @config, again on each reboot if it asks for restarts, until the
+ * Boots @spec, again on each reboot if it asks for restarts, until the
  * guest stops for good. Sets *@started once a VM ran. Returns the exit code.
  */
-static int boot(const struct vm_config *config, const struct images *img, struct api *api,
+static int boot(const struct vm_spec *spec, const struct vm_host *host, struct api *api,
 		bool *started)
 {
 	int code = 0;
@@ -199,8 +157,7 @@ static int boot(const struct vm_config *config, const struct images *img, struct
 			code = EXIT_HOST_ERROR;
 			break;
 		}
-		code = vm_create(vm, config, img->kernel, img->kernel_len, img->initrd,
-				 img->initrd_len);
+		code = vm_create(vm, spec, host);
 		if (api)
 			api_vm_started(api, code ? NULL : vm, code);
 		if (!code) {
@@ -214,7 +171,7 @@ static int boot(const struct vm_config *config, const struct images *img, struct
 			fprintf(stderr, "kvmini: %s\n", vm->crash_report);
 		vm_destroy(vm);
 		free(vm);
-		if (code != EXIT_REBOOT || config->on_reboot != REBOOT_RESTART)
+		if (code != EXIT_REBOOT || spec->on_reboot != REBOOT_RESTART)
 			break;
 		log_info("guest rebooted; restarting it");
 		console_raw_mode();
@@ -231,36 +188,27 @@ static int boot(const struct vm_config *config, const struct images *img, struct
  * --config-file), else on InstanceStart, retrying after a failed start.
  * After the guest stops the API keeps answering until a signal.
  */
-static int serve_api(struct run_options *opts, json_t *doc, bool ready)
+static int serve_api(struct run_options *opts, struct vm_host *host)
 {
-	struct api *api = api_create(opts->api_sock, doc);
+	struct api *api = api_create(opts->api_sock, &opts->spec);
 	int signal_fd = vm_signal_fd(), code = 0;
-	struct vm_config config = opts->vm;
-	bool started = false;
+	bool ready = opts->spec.kernel[0], started = false;
+	struct vm_spec *spec = malloc(sizeof(*spec));
 
-	if (!api || signal_fd < 0) {
-		api_destroy(api);
-		if (signal_fd >= 0)
-			close(signal_fd);
-		return EXIT_HOST_ERROR;
+	if (!api || signal_fd < 0 || !spec) {
+		code = EXIT_HOST_ERROR;
+		goto out;
 	}
+	*spec = opts->spec;
 	while (!started) {
-		if (!ready) {
-			code = api_wait_start(api, signal_fd, &config);
-			if (code)
-				break;
-			keep_cli_options(&config, &opts->vm);
-		}
-		{
-			struct images img;
-
-			code = load_images(&config, &img);
-			if (code)
-				api_vm_started(api, NULL, code);
-			else
-				code = boot(&config, &img, api, &started);
-			free_images(&img);
-		}
+		if (!ready && (code = api_wait_start(api, signal_fd, spec)))
+			break;
+		code = load_images(spec, host);
+		if (code)
+			api_vm_started(api, NULL, code);
+		else
+			code = boot(spec, host, api, &started);
+		free_images(host);
 		if (ready)
 			break;
 	}
@@ -271,25 +219,27 @@ static int serve_api(struct run_options *opts, json_t *doc, bool ready)
 		while (read(signal_fd, &si, sizeof(si)) != sizeof(si) && errno == EINTR)
 			;
 	}
-	close(signal_fd);
+out:
+	if (signal_fd >= 0)
+		close(signal_fd);
 	api_destroy(api);
+	free(spec);
 	return code;
 }
 
 /*
  * As with Firecracker's jailer: the API socket, and every path the API is
  * given (kernel, drives, sockets), lie inside the jail; the host reaches
- * the socket at <jail>/<path>. Disks given on the command line are bound
- * in as without the API.
+ * the socket at <jail>/<path>.
  */
-static int enter_jail_for_api(struct run_options *opts)
+static int enter_jail_for_api(struct run_options *opts, struct vm_host *host)
 {
-	char dir[DISK_PATH_MAX];
-	int code = jail_enter(&opts->jail, &opts->vm);
+	char dir[SPEC_PATH_MAX];
+	int code = jail_enter(&opts->jail, &opts->spec, host);
 
 	if (code)
 		return code;
-	opts->vm.jail = &opts->jail;
+	host->jail = &opts->jail;
 	snprintf(dir, sizeof(dir), "%s", opts->api_sock);
 	for (char *p = strchr(dir + 1, '/'); p; p = strchr(p + 1, '/')) {
 		*p = 0;
@@ -303,71 +253,57 @@ static int enter_jail_for_api(struct run_options *opts)
 	return 0;
 }
 
-static int cmd_run(int argc, char **argv)
+static int run_without_api(struct run_options *opts, struct vm_host *host)
 {
-	struct run_options opts;
-	char demo_kernel[600], demo_initrd[600], cmdline[DISK_PATH_MAX + 256];
-	struct config_error err;
-	struct images img;
-	json_t *doc = NULL;
 	bool started;
-	int code = cli_parse_run(argc, argv, &opts);
+	int code = load_images(&opts->spec, host);
 
-	if (code)
-		return code;
-	if ((int)opts.seccomp >= 0)
-		seccomp_set_mode(opts.seccomp);
-	if (opts.demo) {
-		code = demo_config(&opts, demo_kernel, demo_initrd, sizeof(demo_kernel));
-		if (code)
-			return code;
-	}
-	if (opts.config_file) {
-		struct vm_config cli = opts.vm;
-
-		doc = config_load(opts.config_file, &err);
-		if (!doc || config_to_vm(doc, &opts.vm, cmdline, sizeof(cmdline), &err)) {
-			log_error("%s", err.msg);
-			json_decref(doc);
-			return EXIT_BAD_INPUT;
-		}
-		keep_cli_options(&opts.vm, &cli);
-	} else if (opts.api_sock) {
-		doc = config_from_vm(&opts.vm);
-	}
-	if (vm_block_signals()) {
-		json_decref(doc);
-		return EXIT_HOST_ERROR;
-	}
-	console_read_fd = open_console_for_reading(&opts.vm);
-	if (opts.console_sock) {
-		opts.vm.console_listen_fd = unix_listen(opts.console_sock, "--console-sock");
-		if (opts.vm.console_listen_fd < 0) {
-			json_decref(doc);
-			return EXIT_BAD_INPUT;
-		}
-	}
-	if (opts.api_sock) {
-		code = opts.jailed ? enter_jail_for_api(&opts) : 0;
-		if (!code)
-			code = serve_api(&opts, doc, opts.vm.kernel != NULL);
-		goto out;
-	}
-	code = load_images(&opts.vm, &img);
-	if (!code && opts.jailed) {
+	if (!code && opts->jailed) {
 		/* The kernel and initrd are read before, the disks moved in by, the jail. */
-		code = jail_enter(&opts.jail, &opts.vm);
-		opts.vm.jail = &opts.jail;
+		code = jail_enter(&opts->jail, &opts->spec, host);
+		host->jail = &opts->jail;
 	}
 	if (!code)
-		code = boot(&opts.vm, &img, NULL, &started);
-	free_images(&img);
-	json_decref(doc);
-out:
-	if (opts.console_sock) {
-		close(opts.vm.console_listen_fd);
-		unlink(opts.console_sock);
+		code = boot(&opts->spec, host, NULL, &started);
+	free_images(host);
+	return code;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	struct run_options *opts = malloc(sizeof(*opts));
+	struct vm_host host = { .console_read_fd = -1, .console_listen_fd = -1 };
+	int code = opts ? cli_parse_run(argc, argv, opts) : EXIT_HOST_ERROR;
+
+	if (code)
+		goto out;
+	if ((int)opts->seccomp >= 0)
+		seccomp_set_mode(opts->seccomp);
+	if (vm_block_signals()) {
+		code = EXIT_HOST_ERROR;
+		goto out;
 	}
+	console_read_fd = open_console_for_reading(&opts->spec);
+	if (opts->spec.console_sock[0]) {
+		host.console_listen_fd = unix_listen(opts->spec.console_sock, "console socket");
+		if (host.console_listen_fd < 0) {
+			code = EXIT_BAD_INPUT;
+			goto out;
+		}
+	}
+	if (opts->api_sock) {
+		code = opts->jailed ? enter_jail_for_api(opts, &host) : 0;
+		if (!code)
+			code = serve_api(opts, &host);
+	} else {
+		code = run_without_api(opts, &host);
+	}
+	if (host.console_listen_fd >= 0) {
+		close(host.console_listen_fd);
+		unlink(opts->spec.console_sock);
+	}
+out:
+	free(opts);
 	return code;
 }
 

@@ -33,10 +33,4 @@ void guest_ram_destroy(struct guest_ram *ram);
  */
 void *gpa_to_host(const struct guest_ram *ram, uint64_t gpa, uint64_t len);
 
-/* End of guest-physical RAM below 4 GiB. */
-static inline uint64_t guest_ram_low_end(const struct guest_ram *ram)
-{
-	return ram->low_size;
-}
-
 #endif

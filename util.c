@@ -242,3 +242,40 @@ fail:
 		close(fd);
 	return -1;
 }
+
+int mac_parse(const char *s, uint8_t mac[6])
+{
+	unsigned int m[6];
+
+	if (strlen(s) != 17 ||
+	    sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5]) != 6)
+		return -1;
+	for (int i = 0; i < 6; i++)
+		mac[i] = m[i];
+	return (mac[0] & 1) ? -1 : 0; /* a multicast address cannot be a NIC's */
+}
+
+void mac_format(const uint8_t mac[6], char out[18])
+{
+	snprintf(out, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4],
+		 mac[5]);
+}
+
+bool option_next(char **cursor, char **key, char **value)
+{
+	char *item = *cursor, *eq;
+
+	if (!item)
+		return false;
+	*cursor = strchr(item, ',');
+	if (*cursor)
+		*(*cursor)++ = 0;
+	if (!*item && !*cursor)
+		return false; /* the end, or a trailing comma; "a,,b" yields an empty key */
+	eq = strchr(item, '=');
+	if (eq)
+		*eq++ = 0;
+	*key = item;
+	*value = eq;
+	return true;
+}

@@ -83,4 +83,16 @@ int unix_listen(const char *path, const char *what);
 /* Parses "512", "512M", "2G", "1024K" into bytes; -1 when malformed. */
 int parse_size(const char *s, uint64_t *bytes);
 
+/* Parses a unicast "aa:bb:cc:dd:ee:ff"; -1 when malformed or multicast. */
+int mac_parse(const char *s, uint8_t mac[6]);
+/* Writes "aa:bb:cc:dd:ee:ff" and its NUL into @out. */
+void mac_format(const uint8_t mac[6], char out[18]);
+
+/*
+ * Splits the next "key=value" or "flag" item off a comma-separated option
+ * string (the CLI's --disk path=F,ro and the like) in place. Returns false
+ * at the end; *@value is NULL for a flag.
+ */
+bool option_next(char **cursor, char **key, char **value);
+
 #endif

@@ -83,7 +83,7 @@ static int setup_memory(struct vm *vm)
 {
 	uint64_t high = vm->ram.size - vm->ram.low_size;
 
-	bool dirty = vm->config->track_dirty_pages;
+	bool dirty = vm->spec->track_dirty_pages;
 
 	if (kvm_set_memory(&vm->kvm, 0, 0, vm->ram.low_size, vm->ram.host, dirty))
 		return -1;
@@ -118,25 +118,21 @@ static int setup_acpi(struct vm *vm)
 
 static int add_virtio_devices(struct vm *vm)
 {
-	const struct vm_config *config = vm->config;
+	const struct vm_spec *spec = vm->spec;
+	const struct disk_config *root = spec_root_disk(spec);
 
-	for (int i = 0; i < config->ndisks; i++) {
-		if (virtio_blk_add(vm, &config->disks[i]))
-			return -1;
-		snprintf(virtio_last_added(vm)->id, sizeof(vm->virtio[0]->id), "%s",
-			 config->disks[i].id[0] ? config->disks[i].id : "drive");
-	}
-	for (int i = 0; i < config->nnics; i++) {
-		if (virtio_net_add(vm, &config->nics[i]))
-			return -1;
-		snprintf(virtio_last_added(vm)->id, sizeof(vm->virtio[0]->id), "%s",
-			 config->nics[i].id);
-		if (!config->nics[i].id[0])
-			snprintf(virtio_last_added(vm)->id, sizeof(vm->virtio[0]->id), "eth%d", i);
-	}
-	if (config->rng && virtio_rng_add(vm))
+	/* The root drive is vda: the command line names it so. */
+	if (root && virtio_blk_add(vm, root))
 		return -1;
-	if (config->vsock.enabled && virtio_vsock_add(vm, &config->vsock))
+	for (int i = 0; i < spec->ndisks; i++)
+		if (&spec->disks[i] != root && virtio_blk_add(vm, &spec->disks[i]))
+			return -1;
+	for (int i = 0; i < spec->nnics; i++)
+		if (virtio_net_add(vm, &spec->nics[i]))
+			return -1;
+	if (spec->rng && virtio_rng_add(vm))
+		return -1;
+	if (spec->vsock.enabled && virtio_vsock_add(vm, &spec->vsock))
 		return -1;
 	return 0;
 }
@@ -149,14 +145,18 @@ static int add_virtio_devices(struct vm *vm)
  */
 static char *build_cmdline(const struct vm *vm)
 {
-	const char *user = vm->config->cmdline ? vm->config->cmdline : "";
-	char *cmdline = malloc(strlen(user) + 1 + vm->nvirtio * 48), *p;
-	bool acpi_off = strstr(user, "acpi=off") != NULL;
+	size_t spec_len = SPEC_PATH_MAX + 128;
+	char *cmdline = malloc(spec_len + vm->nvirtio * 48), *p;
 
 	if (!cmdline)
 		return NULL;
-	p = cmdline + sprintf(cmdline, "%s", user);
-	for (int i = 0; acpi_off && i < vm->nvirtio; i++)
+	if (spec_kernel_cmdline(vm->spec, cmdline, spec_len)) {
+		log_error("the kernel command line is too long");
+		free(cmdline);
+		return NULL;
+	}
+	p = cmdline + strlen(cmdline);
+	for (int i = 0; strstr(cmdline, "acpi=off") && i < vm->nvirtio; i++)
 		p += sprintf(p, "%svirtio_mmio.device=4K@0x%llx:%u", p == cmdline ? "" : " ",
 			     (unsigned long long)vm->virtio[i]->base, vm->virtio[i]->irq);
 	return cmdline;
@@ -195,14 +195,13 @@ out:
 	return ret;
 }
 
-int vm_create(struct vm *vm, const struct vm_config *config, const uint8_t *kernel,
-	      size_t kernel_len, const uint8_t *initrd, size_t initrd_len)
+int vm_create(struct vm *vm, const struct vm_spec *spec, const struct vm_host *host)
 {
 	struct boot_args args = {
-		.kernel = kernel,
-		.kernel_len = kernel_len,
-		.initrd = initrd,
-		.initrd_len = initrd_len,
+		.kernel = host->kernel,
+		.kernel_len = host->kernel_len,
+		.initrd = host->initrd,
+		.initrd_len = host->initrd_len,
 		.rsdp_addr = ACPI_TABLES_ADDR,
 	};
 	struct boot_setup setup;
@@ -210,8 +209,9 @@ int vm_create(struct vm *vm, const struct vm_config *config, const uint8_t *kern
 	int ret;
 
 	memset(vm, 0, sizeof(*vm));
-	vm->config = config;
-	vm->ncpus = config->cpus;
+	vm->spec = spec;
+	vm->host = host;
+	vm->ncpus = spec->cpus;
 	vm->exit_code = -1;
 	vm->ram.fd = -1;
 	vm->kvm.sys_fd = vm->kvm.vm_fd = -1;
@@ -227,7 +227,7 @@ int vm_create(struct vm *vm, const struct vm_config *config, const uint8_t *kern
 		return EXIT_HOST_ERROR;
 	}
 
-	ret = kvm_open(&vm->kvm, config->kvm_device ? config->kvm_device : "/dev/kvm");
+	ret = kvm_open(&vm->kvm, "/dev/kvm");
 	if (ret)
 		return ret;
 	if (vm->ncpus > (unsigned int)vm->kvm.max_vcpus) {
@@ -235,7 +235,7 @@ int vm_create(struct vm *vm, const struct vm_config *config, const uint8_t *kern
 			  vm->kvm.max_vcpus);
 		return EXIT_BAD_INPUT;
 	}
-	if (guest_ram_create(&vm->ram, config->mem_size, config->huge_pages) || setup_memory(vm))
+	if (guest_ram_create(&vm->ram, spec->mem_size, spec->huge_pages) || setup_memory(vm))
 		return EXIT_HOST_ERROR;
 	if (kvm_create_irqchip(&vm->kvm))
 		return EXIT_NO_KVM;
@@ -248,7 +248,7 @@ int vm_create(struct vm *vm, const struct vm_config *config, const uint8_t *kern
 		return EXIT_HOST_ERROR;
 	cmdline = build_cmdline(vm);
 	if (!cmdline)
-		return EXIT_HOST_ERROR;
+		return EXIT_BAD_INPUT;
 	args.cmdline = cmdline;
 	ret = x86_load_kernel(&vm->ram, &args, &setup);
 	free(cmdline);
@@ -375,7 +375,7 @@ int vm_run(struct vm *vm)
 
 	if (signal_fd < 0)
 		return EXIT_HOST_ERROR;
-	if (vm->config->jail && jail_drop_privileges(vm->config->jail)) {
+	if (vm->host->jail && jail_drop_privileges(vm->host->jail)) {
 		close(signal_fd);
 		return EXIT_HOST_ERROR;
 	}
@@ -400,7 +400,7 @@ int vm_run(struct vm *vm)
 	fds[0] = (struct pollfd){ .fd = vm->exit_event_fd, .events = POLLIN };
 	fds[1] = (struct pollfd){ .fd = signal_fd, .events = POLLIN };
 	fds[2] = (struct pollfd){ .fd = STDIN_FILENO, .events = POLLIN };
-	fds[3] = (struct pollfd){ .fd = vm->config->console_listen_fd, .events = POLLIN };
+	fds[3] = (struct pollfd){ .fd = vm->host->console_listen_fd, .events = POLLIN };
 	fds[4] = (struct pollfd){ .fd = -1, .events = POLLIN };
 	fds[5] = (struct pollfd){ .fd = vm->serial->trim_event_fd, .events = POLLIN };
 	while (!(fds[0].revents & POLLIN)) {

@@ -11,43 +11,18 @@
 #include "devices/bus.h"
 #include "kvm/kvm.h"
 #include "memory.h"
-#include "virtio/blk.h"
-#include "virtio/net.h"
-#include "virtio/vsock.h"
+#include "spec.h"
 
-#define MAX_VCPUS 64
 #define MAX_OWNED 64
 #define MAX_VIRTIO_DEVICES 16
 #define MAX_ACPI_DEVICES (MAX_VIRTIO_DEVICES + 2) /* COM1 and the i8042 */
-#define MAX_DISKS 8
-#define MAX_NICS 4
 
-enum reboot_action {
-	REBOOT_EXIT,
-	REBOOT_RESTART,
-};
-
-struct vm_config {
-	const char *kernel;
-	const char *initrd;
-	const char *cmdline;
-	unsigned int cpus;
-	uint64_t mem_size;
-	enum reboot_action on_reboot;
-	const char *kvm_device;
-	struct disk_config disks[MAX_DISKS];
-	int ndisks;
-	struct net_config nics[MAX_NICS];
-	int nnics;
-	bool rng;
-	struct vsock_config vsock;
-	bool huge_pages; /* back RAM with 2 MiB hugetlbfs pages */
-	bool track_dirty_pages; /* KVM dirty logging on every slot */
-	bool debug_exit; /* port 0xf4 ends the VM with the guest's status */
-	const char *serial_out; /* the console's output file; NULL: stdout */
-	uint64_t console_max; /* cap on that output when it is a regular file; 0: none */
-	int console_read_fd; /* that file opened for reading, to cut it down; or -1 */
-	int console_listen_fd; /* a Unix socket serving the console, or -1 */
+/* What the process prepared for a VM, beyond its spec: files and fds. */
+struct vm_host {
+	const uint8_t *kernel, *initrd; /* the images, read before any jail */
+	size_t kernel_len, initrd_len;
+	int console_read_fd; /* the console's output file for reading, to cap it; or -1 */
+	int console_listen_fd; /* the socket serving the console (spec's console_sock), or -1 */
 	const struct jail_config *jail; /* drop to its uid before the first KVM_RUN */
 };
 
@@ -66,7 +41,8 @@ struct vcpu {
 };
 
 struct vm {
-	const struct vm_config *config;
+	const struct vm_spec *spec;
+	const struct vm_host *host;
 	struct kvm kvm;
 	struct guest_ram ram;
 	struct bus pio;
@@ -90,12 +66,10 @@ struct vm {
 	pthread_cond_t pause_cond;
 	int exit_event_fd;
 	char crash_report[2048];
-	uint64_t start_ns;
 };
 
-/* Builds the whole machine; returns 0 or an EXIT_* code. */
-int vm_create(struct vm *vm, const struct vm_config *config, const uint8_t *kernel,
-	      size_t kernel_len, const uint8_t *initrd, size_t initrd_len);
+/* Builds the whole machine from @spec alone; returns 0 or an EXIT_* code. */
+int vm_create(struct vm *vm, const struct vm_spec *spec, const struct vm_host *host);
 /* Runs until the guest or the user ends it; returns the exit code. */
 int vm_run(struct vm *vm);
 void vm_destroy(struct vm *vm);

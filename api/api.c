@@ -23,6 +23,7 @@
 #include "util.h"
 #include "virtio/blk.h"
 #include "virtio/virtio.h"
+#include "vm.h"
 
 #define FIRECRACKER_API_VERSION "1.7.0" /* the API kvmini speaks */
 #define METRICS_PERIOD_S 60
@@ -38,9 +39,7 @@ enum api_state {
 struct api {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	json_t *doc; /* the configuration, as GET /vm/config shows it */
-	json_t *boot_doc; /* the copy the running VM was built from */
-	char cmdline[DISK_PATH_MAX + 256];
+	struct vm_spec spec; /* what PUT and PATCH change, and GET /vm/config shows */
 	enum api_state state;
 	int exit_code;
 	struct vm *vm;
@@ -57,16 +56,17 @@ struct api {
 static const char *const state_names[] = { "Not started", "Not started", "Running", "Paused",
 					   "Exited" };
 
-static void reply(struct http_response *resp, int status, json_t *body)
+static int reply(struct http_response *resp, int status, json_t *body)
 {
 	resp->status = status;
 	resp->body = body ? json_dumps(body, JSON_COMPACT) : NULL;
 	json_decref(body);
+	return status;
 }
 
-static void reply_fault(struct http_response *resp, int status, const char *msg)
+static int reply_fault(struct http_response *resp, int status, const char *msg)
 {
-	reply(resp, status, json_pack("{s:s}", "fault_message", msg));
+	return reply(resp, status, json_pack("{s:s}", "fault_message", msg));
 }
 
 static json_t *vm_metrics(struct api *api)
@@ -97,8 +97,7 @@ static json_t *vm_metrics(struct api *api)
 	/* One object per device ("block_rootfs"), and per kind the sums ("block"). */
 	for (int i = 0; i < api->vm->nvirtio; i++) {
 		struct virtio_dev *vdev = api->vm->virtio[i];
-		const char *names[VIRTIO_MAX_STATS];
-		uint64_t values[VIRTIO_MAX_STATS];
+		struct virtio_stat stats[VIRTIO_MAX_STATS];
 		char key[64];
 		json_t *dev = json_object();
 		int n;
@@ -106,7 +105,7 @@ static json_t *vm_metrics(struct api *api)
 		if (!vdev->ops->stats)
 			continue;
 		pthread_mutex_lock(&vdev->lock);
-		n = vdev->ops->stats(vdev, names, values);
+		n = vdev->ops->stats(vdev, stats);
 		pthread_mutex_unlock(&vdev->lock);
 		group = json_object_get(m, vdev->ops->metrics_group);
 		if (!group) {
@@ -114,10 +113,11 @@ static json_t *vm_metrics(struct api *api)
 			json_object_set_new(m, vdev->ops->metrics_group, group);
 		}
 		for (int s = 0; s < n; s++) {
-			json_int_t sum = json_integer_value(json_object_get(group, names[s]));
+			const char *name = stats[s].name;
+			json_int_t sum = json_integer_value(json_object_get(group, name));
 
-			json_object_set_new(dev, names[s], json_integer(values[s]));
-			json_object_set_new(group, names[s], json_integer(sum + values[s]));
+			json_object_set_new(dev, name, json_integer(stats[s].value));
+			json_object_set_new(group, name, json_integer(sum + stats[s].value));
 		}
 		json_object_set_new(dev, "invalid_chains_count", json_integer(vdev->bad_chains));
 		if (vdev->id[0]) {
@@ -176,7 +176,7 @@ static int open_output(struct api *api, const char *path, struct http_response *
 	return fd;
 }
 
-static void put_logger(struct api *api, json_t *body, struct http_response *resp)
+static int put_logger(struct api *api, json_t *body, struct http_response *resp)
 {
 	static const char *const levels[] = { "Off", "Error", "Warning", "Info", "Debug" };
 	const char *level = json_string_value(json_object_get(body, "level"));
@@ -192,32 +192,30 @@ static void put_logger(struct api *api, json_t *body, struct http_response *resp
 	if (level && !strcmp(level, "Trace"))
 		l = LOG_DEBUG;
 	if (path && (fd = open_output(api, path, resp, "logger")) < 0)
-		return;
+		return resp->status;
 	api->logger_fd = fd;
 	log_configure(fd, l, json_is_true(json_object_get(body, "show_level")));
-	reply(resp, 204, NULL);
+	return reply(resp, 204, NULL);
 }
 
-static void put_metrics(struct api *api, json_t *body, struct http_response *resp)
+static int put_metrics(struct api *api, json_t *body, struct http_response *resp)
 {
 	const char *path = json_string_value(json_object_get(body, "metrics_path"));
 
 	if (api->metrics_fd >= 0)
 		return reply_fault(resp, 400, "Reinitialization of metrics not allowed.");
 	api->metrics_fd = open_output(api, path, resp, "metrics");
-	if (api->metrics_fd >= 0)
-		reply(resp, 204, NULL);
+	return api->metrics_fd >= 0 ? reply(resp, 204, NULL) : resp->status;
 }
 
-static void instance_start(struct api *api, struct http_response *resp)
+static int instance_start(struct api *api, struct http_response *resp)
 {
-	struct vm_config scratch;
-	struct config_error err;
 	char msg[700];
 	uint64_t one = 1;
 
-	if (config_to_vm(api->doc, &scratch, api->cmdline, sizeof(api->cmdline), &err))
-		return reply_fault(resp, 400, err.msg);
+	if (!api->spec.kernel[0])
+		return reply_fault(
+		    resp, 400, "no boot source: PUT /boot-source with a kernel_image_path first");
 	if (!api->server)
 		return reply_fault(resp, 400, "InstanceStart: this API has no VMM to start");
 	api->state = STARTING;
@@ -229,10 +227,10 @@ static void instance_start(struct api *api, struct http_response *resp)
 	if (api->state == RUNNING)
 		return reply(resp, 204, NULL);
 	snprintf(msg, sizeof(msg), "Start microVM error: %s", api->start_error);
-	reply_fault(resp, 400, msg);
+	return reply_fault(resp, 400, msg);
 }
 
-static void put_action(struct api *api, json_t *body, struct http_response *resp)
+static int put_action(struct api *api, json_t *body, struct http_response *resp)
 {
 	const char *type = json_string_value(json_object_get(body, "action_type"));
 	char msg[128];
@@ -264,10 +262,10 @@ static void put_action(struct api *api, json_t *body, struct http_response *resp
 		return reply(resp, 204, NULL);
 	}
 	snprintf(msg, sizeof(msg), "actions: unknown action_type '%.60s'", type);
-	reply_fault(resp, 400, msg);
+	return reply_fault(resp, 400, msg);
 }
 
-static void patch_vm(struct api *api, json_t *body, struct http_response *resp)
+static int patch_vm(struct api *api, json_t *body, struct http_response *resp)
 {
 	const char *state = json_string_value(json_object_get(body, "state"));
 
@@ -288,12 +286,12 @@ static void patch_vm(struct api *api, json_t *body, struct http_response *resp)
 		return reply_fault(resp, 400,
 				   "vm: field 'state' must be \"Paused\" or \"Resumed\"");
 	}
-	reply(resp, 204, NULL);
+	return reply(resp, 204, NULL);
 }
 
 /* After boot, a drive's PATCH may only swap its backing file. */
-static void patch_drive_live(struct api *api, const char *id, json_t *body,
-			     struct http_response *resp)
+static int patch_drive_live(struct api *api, const char *id, json_t *body,
+			    struct http_response *resp)
 {
 	const char *path = json_string_value(json_object_get(body, "path_on_host"));
 	struct config_error err;
@@ -309,9 +307,9 @@ static void patch_drive_live(struct api *api, const char *id, json_t *body,
 		return reply(resp, 204, NULL);
 	if (virtio_blk_replace(api->vm, id, path))
 		return reply_fault(resp, 400, "drives: cannot swap the backing file; see the log");
-	if (config_put(api->doc, SECTION_DRIVE, body, true, &err))
+	if (config_put(&api->spec, SECTION_DRIVE, body, true, &err))
 		log_warn("API: %s", err.msg);
-	reply(resp, 204, NULL);
+	return reply(resp, 204, NULL);
 }
 
 struct route {
@@ -337,10 +335,6 @@ static const struct route routes[] = {
 	{ "/version", "GET", -1 },
 };
 
-/* Firecracker endpoints of later waves. */
-static const char *const later_paths[] = { "/snapshot",	  "/balloon", "/mmds",
-					   "/cpu-config", "/hotplug", NULL };
-
 static bool method_allowed(const char *methods, const char *method)
 {
 	size_t n = strlen(method);
@@ -353,8 +347,8 @@ static bool method_allowed(const char *methods, const char *method)
 	return false;
 }
 
-static void handle_section(struct api *api, const struct route *r, const char *method,
-			   const char *id, json_t *body, struct http_response *resp)
+static int handle_section(struct api *api, const struct route *r, const char *method,
+			  const char *id, json_t *body, struct http_response *resp)
 {
 	const struct {
 		int section;
@@ -365,7 +359,7 @@ static void handle_section(struct api *api, const struct route *r, const char *m
 	char msg[400];
 
 	if (!strcmp(method, "GET"))
-		return reply(resp, 200, json_incref(json_object_get(api->doc, "machine-config")));
+		return reply(resp, 200, config_section_json(&api->spec, SECTION_MACHINE, NULL));
 	for (size_t i = 0; i < ARRAY_SIZE(ids); i++) {
 		const char *body_id;
 
@@ -400,13 +394,13 @@ static void handle_section(struct api *api, const struct route *r, const char *m
 		return put_logger(api, body, resp);
 	if (r->section == SECTION_METRICS)
 		return put_metrics(api, body, resp);
-	if (config_put(api->doc, r->section, body, patch, &err))
+	if (config_put(&api->spec, r->section, body, patch, &err))
 		return reply_fault(resp, 400, err.msg);
-	reply(resp, 204, NULL);
+	return reply(resp, 204, NULL);
 }
 
-static void route(struct api *api, const struct http_request *req, json_t *body,
-		  struct http_response *resp)
+static int route(struct api *api, const struct http_request *req, json_t *body,
+		 struct http_response *resp)
 {
 	char path[HTTP_MAX_PATH];
 	const struct route *r = NULL;
@@ -414,11 +408,11 @@ static void route(struct api *api, const struct http_request *req, json_t *body,
 	char msg[400];
 
 	snprintf(path, sizeof(path), "%.*s", (int)strcspn(req->path, "?"), req->path);
-	for (int i = 0; later_paths[i]; i++)
-		if (!strncmp(path, later_paths[i], strlen(later_paths[i]))) {
-			snprintf(msg, sizeof(msg), "%s is not supported yet", later_paths[i]);
-			return reply_fault(resp, 400, msg);
-		}
+	if (config_unsupported_path(path)) {
+		snprintf(msg, sizeof(msg), "%s is not supported yet",
+			 config_unsupported_path(path));
+		return reply_fault(resp, 400, msg);
+	}
 	for (size_t i = 0; i < ARRAY_SIZE(routes) && !r; i++) {
 		size_t n = strlen(routes[i].path);
 		bool takes_id = n > 1 && routes[i].path[n - 1] == '/';
@@ -445,7 +439,7 @@ static void route(struct api *api, const struct http_request *req, json_t *body,
 	if (!strcmp(r->path, "/vm"))
 		return patch_vm(api, body, resp);
 	if (!strcmp(r->path, "/vm/config"))
-		return reply(resp, 200, json_incref(api->doc));
+		return reply(resp, 200, config_from_spec(&api->spec));
 	if (!strcmp(r->path, "/version"))
 		return reply(resp, 200,
 			     json_pack("{s:s,s:s}", "firecracker_version", FIRECRACKER_API_VERSION,
@@ -455,7 +449,7 @@ static void route(struct api *api, const struct http_request *req, json_t *body,
 		      state_names[api->state], "vmm_version", KVMINI_VERSION, "app_name", "kvmini");
 	if (api->state == EXITED) /* kvmini's addition: why the guest stopped */
 		json_object_set_new(body, "exit_code", json_integer(api->exit_code));
-	reply(resp, 200, body);
+	return reply(resp, 200, body);
 }
 
 void api_handle_request(void *ctx, const struct http_request *req, struct http_response *resp)
@@ -493,25 +487,23 @@ static void *api_thread(void *arg)
 	return NULL;
 }
 
-struct api *api_create_unserved(json_t *doc)
+struct api *api_create_unserved(const struct vm_spec *spec)
 {
 	struct api *api = calloc(1, sizeof(*api));
 
-	if (!api) {
-		json_decref(doc);
+	if (!api)
 		return NULL;
-	}
 	pthread_mutex_init(&api->lock, NULL);
 	pthread_cond_init(&api->cond, NULL);
-	api->doc = doc;
+	api->spec = *spec;
 	api->metrics_fd = api->logger_fd = -1;
 	api->start_fd = eventfd(0, EFD_CLOEXEC);
 	return api;
 }
 
-struct api *api_create(const char *sock_path, json_t *doc)
+struct api *api_create(const char *sock_path, const struct vm_spec *spec)
 {
-	struct api *api = api_create_unserved(doc);
+	struct api *api = api_create_unserved(spec);
 	int err;
 
 	if (!api)
@@ -553,20 +545,17 @@ void api_destroy(struct api *api)
 	}
 	if (api->start_fd >= 0)
 		close(api->start_fd);
-	json_decref(api->doc);
-	json_decref(api->boot_doc);
 	pthread_cond_destroy(&api->cond);
 	pthread_mutex_destroy(&api->lock);
 	free(api);
 }
 
-int api_wait_start(struct api *api, int signal_fd, struct vm_config *config)
+int api_wait_start(struct api *api, int signal_fd, struct vm_spec *spec)
 {
 	for (;;) {
 		struct pollfd fds[2] = { { .fd = api->start_fd, .events = POLLIN },
 					 { .fd = signal_fd, .events = POLLIN } };
 		struct signalfd_siginfo si;
-		struct config_error err;
 		uint64_t n;
 
 		if (poll(fds, 2, -1) < 0)
@@ -576,17 +565,9 @@ int api_wait_start(struct api *api, int signal_fd, struct vm_config *config)
 		if (!(fds[0].revents & POLLIN) || read(api->start_fd, &n, sizeof(n)) != sizeof(n))
 			continue;
 		pthread_mutex_lock(&api->lock);
-		json_decref(api->boot_doc);
-		api->boot_doc = json_deep_copy(api->doc);
-		if (!config_to_vm(api->boot_doc, config, api->cmdline, sizeof(api->cmdline),
-				  &err)) {
-			pthread_mutex_unlock(&api->lock);
-			return 0;
-		}
-		snprintf(api->start_error, sizeof(api->start_error), "%s", err.msg);
-		api->state = NOT_STARTED;
-		pthread_cond_broadcast(&api->cond);
+		*spec = api->spec;
 		pthread_mutex_unlock(&api->lock);
+		return 0;
 	}
 }
 

@@ -4,15 +4,15 @@
 
 #include <jansson.h>
 #include <stdbool.h>
-#include <stddef.h>
 
-#include "vm.h"
+#include "spec.h"
 
 /*
- * The whole-VM configuration as Firecracker writes it: the body of
- * GET /vm/config and the format of --config-file. The API, the config
- * file and the CLI flags all end up in one such document, and the VM is
- * built from it by config_to_vm().
+ * The VM spec as Firecracker's configuration document: the body of
+ * GET /vm/config and the format of --config-file, with kvmini's own
+ * fields under "kvmini" keys (the whole VM's, and a drive's or an
+ * interface's). Encoding and decoding lose nothing: spec → JSON → spec
+ * is the same spec.
  */
 
 struct config_error {
@@ -30,40 +30,40 @@ enum config_section {
 	SECTION_LOGGER,
 	SECTION_METRICS,
 	SECTION_SERIAL,
+	SECTION_KVMINI,
 };
 
-/* An empty document with Firecracker's default machine (1 vCPU, 128 MiB). */
-json_t *config_new(void);
-
 /*
- * Checks @body against @section's fields: names, types, ranges and
- * choices. @patch allows required fields to be missing. Returns 0, or -1
- * with a message naming the field.
+ * Checks @body against @section's fields: names, types, ranges, lengths
+ * and choices. @patch allows required fields to be missing. Returns 0, or
+ * -1 with a message naming the field.
  */
 int config_check(enum config_section section, json_t *body, bool patch, struct config_error *err);
 
 /*
- * Puts a checked body into the document: replaces the singleton section,
- * or the drive / interface with the same id, or (@patch) merges fields.
- * Returns 0, or -1 when a rule across sections fails (a second root
- * drive, a MAC or tap used twice, a PATCH of an id not there).
+ * Puts a body into the spec: replaces the singleton section, or the drive
+ * or interface with the same id, or (@patch) merges fields into it. The
+ * spec changes only if the result passes config_check() and spec_check().
+ * Returns 0, or -1 with a message.
  */
-int config_put(json_t *doc, enum config_section section, json_t *body, bool patch,
+int config_put(struct vm_spec *spec, enum config_section section, json_t *body, bool patch,
 	       struct config_error *err);
 
-/* Loads a --config-file; NULL with a message naming the problem. */
-json_t *config_load(const char *path, struct config_error *err);
-/* The same for a parsed document, which it releases; @path names it. */
-json_t *config_from_file(json_t *file, const char *path, struct config_error *err);
+/* One section as JSON (@id: the drive's or interface's); NULL when absent. */
+json_t *config_section_json(const struct vm_spec *spec, enum config_section section,
+			    const char *id);
+/* The API path prefix of a Firecracker feature kvmini does not have yet, or NULL. */
+const char *config_unsupported_path(const char *path);
+
+/* The whole document. */
+json_t *config_from_spec(const struct vm_spec *spec);
 
 /*
- * Fills @vm from @doc. Strings point into @doc, which must outlive @vm
- * (the cmdline is built in @cmdline_buf). Returns 0, or -1 with a message.
+ * A whole document (a --config-file) as a spec, from the defaults. @path
+ * names it in messages. Returns 0, or -1 with a message; @spec is changed
+ * only on success.
  */
-int config_to_vm(json_t *doc, struct vm_config *vm, char *cmdline_buf, size_t cmdline_len,
-		 struct config_error *err);
-
-/* The document that the CLI flags in @vm describe. */
-json_t *config_from_vm(const struct vm_config *vm);
+int config_to_spec(json_t *file, const char *path, struct vm_spec *spec, struct config_error *err);
+int config_load(const char *path, struct vm_spec *spec, struct config_error *err);
 
 #endif

@@ -74,10 +74,3 @@ bool bus_access(struct bus *bus, uint64_t addr, uint8_t *data, uint32_t size, bo
 	}
 	return true;
 }
-
-void bus_reset(struct bus *bus)
-{
-	for (int i = 0; i < bus->count; i++)
-		if (bus->regions[i].ops->reset)
-			bus->regions[i].ops->reset(bus->regions[i].dev);
-}

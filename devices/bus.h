@@ -15,7 +15,6 @@ struct device_ops {
 	const char *name;
 	void (*read)(void *dev, uint64_t offset, uint8_t *data, uint32_t size);
 	void (*write)(void *dev, uint64_t offset, const uint8_t *data, uint32_t size);
-	void (*reset)(void *dev);
 };
 
 struct bus_region {
@@ -44,7 +43,5 @@ const struct bus_region *bus_find(const struct bus *bus, uint64_t addr, uint32_t
  * an empty ISA bus; writes there are dropped. Returns false if unclaimed.
  */
 bool bus_access(struct bus *bus, uint64_t addr, uint8_t *data, uint32_t size, bool is_write);
-
-void bus_reset(struct bus *bus);
 
 #endif

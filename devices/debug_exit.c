@@ -29,7 +29,7 @@ static void debug_exit_write(void *dev, uint64_t offset, const uint8_t *data, ui
 #endif
 	if (offset != 0)
 		return;
-	if (!vm->config->debug_exit) {
+	if (!vm->spec->debug_exit) {
 		log_guest("debug-exit: the guest wrote 0x%llx to port 0x%x; ignored "
 			  "(enable it with --debug-exit)",
 			  (unsigned long long)load_le(data, size), DEBUG_EXIT_PORT);

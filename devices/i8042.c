@@ -220,10 +220,9 @@ static void i8042_write(void *dev, uint64_t offset, const uint8_t *data, uint32_
 	pthread_mutex_unlock(&k->lock);
 }
 
-static void i8042_reset(void *dev)
+/* The state at power-on; a VM that reboots is built anew. */
+static void i8042_power_on(struct i8042 *k)
 {
-	struct i8042 *k = dev;
-
 	k->status = STATUS_SYS | STATUS_UNLOCKED;
 	k->ctr = CTR_KBD_IRQ | 0x04 | CTR_XLATE; /* 0x04: the system flag */
 	k->out = 0;
@@ -236,7 +235,6 @@ static const struct device_ops i8042_ops = {
 	.name = "i8042",
 	.read = i8042_read,
 	.write = i8042_write,
-	.reset = i8042_reset,
 };
 
 int i8042_init(struct vm *vm)
@@ -255,7 +253,7 @@ int i8042_init(struct vm *vm)
 		return -1;
 	pthread_mutex_init(&k->lock, NULL);
 	k->vm = vm;
-	i8042_reset(k);
+	i8042_power_on(k);
 	vm->i8042 = k;
 	/* 0x61-0x63 in between belong to the in-kernel PIT or nobody. */
 	if (bus_register(&vm->pio, I8042_DATA, I8042_CMD - I8042_DATA + 1, &i8042_ops, k))

@@ -198,23 +198,10 @@ static void serial_write(void *dev, uint64_t offset, const uint8_t *data, uint32
 	pthread_mutex_unlock(&s->lock);
 }
 
-static void serial_reset(void *dev)
-{
-	struct serial *s = dev;
-
-	pthread_mutex_lock(&s->lock);
-	s->ier = s->lcr = s->mcr = s->scr = s->fcr = s->dll = s->dlm = 0;
-	s->thri_pending = 0;
-	s->rx_head = s->rx_count = 0;
-	serial_update_irq(s);
-	pthread_mutex_unlock(&s->lock);
-}
-
 const struct device_ops serial_ops = {
 	.name = "serial",
 	.read = serial_read,
 	.write = serial_write,
-	.reset = serial_reset,
 };
 
 void serial_setup(struct serial *s, struct vm *vm, int out_fd, unsigned int irq)
@@ -351,7 +338,7 @@ int serial_init(struct vm *vm)
 	if (!s)
 		return -1;
 	serial_setup(s, vm, STDOUT_FILENO, SERIAL_COM1_IRQ);
-	serial_limit_log(s, vm->config->console_max, vm->config->console_read_fd);
+	serial_limit_log(s, vm->spec->console_max, vm->host->console_read_fd);
 	vm->serial = s;
 	if (bus_register(&vm->pio, SERIAL_COM1_PORT, 8, &serial_ops, s))
 		return -1;

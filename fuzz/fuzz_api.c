@@ -45,7 +45,11 @@ static void handle_requests(void *arg)
 /* The API is made and destroyed by the main thread in the VMM, too. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct api_input in = { api_create_unserved(config_new()), data, size };
+	static struct vm_spec spec;
+	struct api_input in = { NULL, data, size };
+
+	spec_init(&spec);
+	in.api = api_create_unserved(&spec);
 
 	fuzz_as(ROLE_API, handle_requests, &in);
 	api_destroy(in.api);

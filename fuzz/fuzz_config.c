@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * --config-file: hostile JSON through the section checks and into a
- * struct vm_config, as kvmini does before booting.
+ * --config-file: hostile JSON through the section checks and into a VM
+ * spec, as kvmini does before booting; a spec that decodes must encode
+ * and decode again to itself.
  */
 #include <stdlib.h>
 
@@ -11,21 +12,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	static struct vm_spec spec, again;
 	struct config_error err;
-	struct vm_config vm;
-	char cmdline[8192];
 	json_t *file = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, NULL);
-	json_t *doc;
+	json_t *doc, *doc2;
 
 	if (!file)
 		return 0;
-	doc = config_from_file(file, "fuzz.json", &err);
-	if (doc && !config_to_vm(doc, &vm, cmdline, sizeof(cmdline), &err)) {
-		if (vm.cpus < 1 || vm.cpus > MAX_VCPUS || vm.ndisks > MAX_DISKS ||
-		    vm.nnics > MAX_NICS || !vm.kernel)
+	if (!config_to_spec(file, "fuzz.json", &spec, &err)) {
+		if (spec_check(&spec, err.msg, sizeof(err.msg)))
 			abort();
-		json_decref(config_from_vm(&vm));
+		doc = config_from_spec(&spec);
+		if (config_to_spec(doc, "again", &again, &err))
+			abort();
+		doc2 = config_from_spec(&again);
+		if (!json_equal(doc, doc2))
+			abort();
+		json_decref(doc);
+		json_decref(doc2);
 	}
-	json_decref(doc);
+	json_decref(file);
 	return 0;
 }

@@ -19,18 +19,18 @@ static void notify(struct virtio_dev *vdev, int queue)
 		virtq_push(&vdev->queues[queue], chain.head, 0);
 }
 
-static void config_read(struct virtio_dev *vdev, uint32_t offset, uint8_t *data, uint32_t size)
+static uint32_t config_space(struct virtio_dev *vdev, uint8_t *config)
 {
 	(void)vdev;
-	if (offset < 16 && size <= 16 - offset)
-		memset(data, 0x5a, size);
+	memset(config, 0x5a, 16);
+	return 16;
 }
 
 static const struct virtio_dev_ops ops = {
 	.name = "fuzz",
 	.device_id = 2,
 	.num_queues = 2,
-	.config_read = config_read,
+	.config_space = config_space,
 	.queue_notify = notify,
 };
 

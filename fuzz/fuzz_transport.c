@@ -45,7 +45,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 /* The devices, once per process, as the builder makes them. */
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	static const struct vm_config config;
+	static struct vm_spec spec;
+	static const struct vm_host host = { .console_read_fd = -1, .console_listen_fd = -1 };
 	struct vm *vm = fuzz_vm();
 	struct disk_config disk = { .id = "fuzz" };
 	struct vsock_config vsock = { .enabled = true, .guest_cid = 3 };
@@ -61,7 +62,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	snprintf(vsock.uds, sizeof(vsock.uds), "/tmp/kvmini-fuzz-vsock-%d", getpid());
 	snprintf(vsock_addr.sun_path, sizeof(vsock_addr.sun_path), "%s", vsock.uds);
 	atexit(remove_vsock_socket);
-	vm->config = &config;
+	spec_init(&spec);
+	vm->spec = &spec;
+	vm->host = &host;
 	vm->exit_code = -1;
 	vm->exit_event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	pthread_mutex_init(&vm->lock, NULL);

@@ -2,57 +2,88 @@
 /* The kvmini back end: a --config-file from the domain, driven by the API. */
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "api/config.h"
+#include "util.h"
 
 #include "manager/backend.h"
 #include "manager/manager.h"
 
+/* Copies @src into @dst, or sets *@too_long when it does not fit. */
+static void copy(char *dst, size_t len, const char *src, bool *too_long)
+{
+	size_t n = strlen(src);
+
+	*too_long |= n >= len;
+	memcpy(dst, src, n < len ? n + 1 : 0);
+}
+
+/* The domain as a VM spec, written through the VMM's own codec. */
+static int domain_to_spec(const struct domain *d, const struct domain_paths *p,
+			  struct vm_spec *spec)
+{
+	bool too_long = false;
+
+	spec_init(spec);
+	copy(spec->kernel, sizeof(spec->kernel), d->kernel, &too_long);
+	copy(spec->initrd, sizeof(spec->initrd), d->initrd, &too_long);
+	snprintf(spec->boot_args, sizeof(spec->boot_args), "%s%s", d->cmdline,
+		 d->acpi ? "" : " acpi=off");
+	spec->cpus = d->vcpus;
+	spec->mem_size = (d->current_memory_kib + 1023) / 1024 * MiB;
+	for (int i = 0; i < d->ndisks && i < MAX_DISKS; i++) {
+		struct disk_config *disk = &spec->disks[spec->ndisks++];
+
+		disk_config_init(disk);
+		copy(disk->id, sizeof(disk->id),
+		     d->disks[i].serial[0] ? d->disks[i].serial : d->disks[i].target, &too_long);
+		copy(disk->path, sizeof(disk->path), d->disks[i].path, &too_long);
+		disk->read_only = d->disks[i].readonly;
+	}
+	for (int i = 0; i < d->nnics && i < MAX_NICS; i++) {
+		struct net_config *nic = &spec->nics[spec->nnics++];
+
+		net_config_init(nic);
+		snprintf(nic->id, sizeof(nic->id), "net%d", i);
+		copy(nic->tap, sizeof(nic->tap), d->nics[i].tap, &too_long);
+		nic->has_mac = d->nics[i].has_mac;
+		memcpy(nic->mac, d->nics[i].mac, 6);
+	}
+	spec->rng = d->rng;
+	spec->vsock.enabled = d->vsock_cid != 0;
+	spec->vsock.guest_cid = d->vsock_cid;
+	copy(spec->vsock.uds, sizeof(spec->vsock.uds), p->vsock, &too_long);
+	spec->on_reboot = !strcmp(d->on_reboot, "restart") ? REBOOT_RESTART : REBOOT_EXIT;
+	copy(spec->console_sock, sizeof(spec->console_sock), p->console, &too_long);
+	return too_long ? -1 : 0;
+}
+
 static int write_config(const struct domain *d, const struct domain_paths *p)
 {
-	json_t *doc, *drives = json_array(), *nics = json_array();
-	char cmdline[2200];
-	int ret;
+	struct vm_spec *spec = malloc(sizeof(*spec));
+	char msg[512];
+	json_t *doc;
+	int ret = -1;
 
-	snprintf(cmdline, sizeof(cmdline), "%s%s", d->cmdline, d->acpi ? "" : " acpi=off");
-	for (int i = 0; i < d->ndisks; i++)
-		json_array_append_new(
-		    drives,
-		    json_pack("{s:s,s:s,s:b,s:b}", "drive_id",
-			      d->disks[i].serial[0] ? d->disks[i].serial : d->disks[i].target,
-			      "path_on_host", d->disks[i].path, "is_root_device", 0, "is_read_only",
-			      d->disks[i].readonly));
-	for (int i = 0; i < d->nnics; i++) {
-		char id[16], mac[18];
-		json_t *nic;
-
-		snprintf(id, sizeof(id), "net%d", i);
-		nic = json_pack("{s:s,s:s}", "iface_id", id, "host_dev_name", d->nics[i].tap);
-		if (d->nics[i].has_mac) {
-			const uint8_t *m = d->nics[i].mac;
-
-			snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1],
-				 m[2], m[3], m[4], m[5]);
-			json_object_set_new(nic, "guest_mac", json_string(mac));
-		}
-		json_array_append_new(nics, nic);
+	if (!spec)
+		return -1;
+	if (domain_to_spec(d, p, spec)) {
+		fprintf(stderr, "error: domain %s: a path or name is too long\n", d->name);
+		goto out;
 	}
-	doc = json_pack("{s:{s:s,s:s},s:{s:i,s:I},s:o,s:o}", "boot-source", "kernel_image_path",
-			d->kernel, "boot_args", cmdline, "machine-config", "vcpu_count", d->vcpus,
-			"mem_size_mib", (json_int_t)((d->current_memory_kib + 1023) / 1024),
-			"drives", drives, "network-interfaces", nics);
-	if (d->initrd[0])
-		json_object_set_new(json_object_get(doc, "boot-source"), "initrd_path",
-				    json_string(d->initrd));
-	if (d->rng)
-		json_object_set_new(doc, "entropy", json_object());
-	if (d->vsock_cid)
-		json_object_set_new(
-		    doc, "vsock",
-		    json_pack("{s:i,s:s}", "guest_cid", d->vsock_cid, "uds_path", p->vsock));
+	if (spec_check(spec, msg, sizeof(msg))) {
+		fprintf(stderr, "error: domain %s: %s\n", d->name, msg);
+		goto out;
+	}
+	doc = config_from_spec(spec);
 	ret = json_dump_file(doc, p->config, JSON_INDENT(2));
 	json_decref(doc);
 	if (ret)
 		fprintf(stderr, "error: cannot write %s\n", p->config);
+out:
+	free(spec);
 	return ret ? -1 : 0;
 }
 
@@ -61,7 +92,7 @@ static int kvmini_argv(const struct domain *d, const struct domain_paths *p, cha
 	static char exe[4096];
 	int n = 0;
 
-	if (write_config(d, p) || max < 12 || sibling_path("kvmini", exe, sizeof(exe)))
+	if (write_config(d, p) || max < 8 || sibling_path("kvmini", exe, sizeof(exe)))
 		return -1;
 	argv[n++] = exe;
 	argv[n++] = "run";
@@ -69,10 +100,6 @@ static int kvmini_argv(const struct domain *d, const struct domain_paths *p, cha
 	argv[n++] = (char *)p->config;
 	argv[n++] = "--api-sock";
 	argv[n++] = (char *)p->api;
-	argv[n++] = "--console-sock";
-	argv[n++] = (char *)p->console;
-	argv[n++] = "--reboot";
-	argv[n++] = !strcmp(d->on_reboot, "restart") ? "restart" : "exit";
 	argv[n] = NULL;
 	return n;
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "manager/backend.h"
+#include "util.h"
 
 /*
  * A value inside one of QEMU's option strings, with each comma doubled:
@@ -118,15 +119,15 @@ static void device_args(struct cmdline *c, const struct domain *d, const char *b
 		    d->disks[i].serial[0] ? ",serial=" : "", qemu_value(d->disks[i].serial));
 	}
 	for (int i = 0; i < d->nnics; i++) {
-		const uint8_t *m = d->nics[i].mac;
+		char mac[18];
 
+		mac_format(d->nics[i].mac, mac);
 		arg(c, "-netdev");
 		arg(c, "tap,id=net%d,ifname=%s,script=no,downscript=no,vhost=off", i,
 		    qemu_value(d->nics[i].tap));
 		arg(c, "-device");
 		if (d->nics[i].has_mac)
-			arg(c, "virtio-net-%s,netdev=net%d,mac=%02x:%02x:%02x:%02x:%02x:%02x", bus,
-			    i, m[0], m[1], m[2], m[3], m[4], m[5]);
+			arg(c, "virtio-net-%s,netdev=net%d,mac=%s", bus, i, mac);
 		else
 			arg(c, "virtio-net-%s,netdev=net%d", bus, i);
 	}

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "manager/domain.h"
+#include "util.h"
 
 struct parse {
 	char *err;
@@ -230,16 +231,11 @@ static int parse_interface(struct parse *p, xmlNode *iface, struct domain *d)
 				return -1;
 		} else if (is(n, "mac")) {
 			char mac[18] = "";
-			unsigned int m[6];
 
 			if (copy_attr(p, n, "address", mac, sizeof(mac), true) ||
-			    sscanf(mac, "%2x:%2x:%2x:%2x:%2x:%2x", &m[0], &m[1], &m[2], &m[3],
-				   &m[4], &m[5]) != 6 ||
-			    (m[0] & 1))
+			    mac_parse(mac, nic->mac))
 				return fail(p, n,
 					    "<mac address> must be a unicast aa:bb:cc:dd:ee:ff");
-			for (int i = 0; i < 6; i++)
-				nic->mac[i] = m[i];
 			nic->has_mac = true;
 		} else if (is(n, "model")) {
 			if (!attr_is(n, "type", "virtio"))
@@ -499,8 +495,7 @@ static void format_disks_and_nics(xmlNode *devices, const struct domain *d)
 
 		set(iface, "type", c->bridge ? "bridge" : "ethernet");
 		if (c->has_mac) {
-			snprintf(buf, sizeof(buf), "%02x:%02x:%02x:%02x:%02x:%02x", c->mac[0],
-				 c->mac[1], c->mac[2], c->mac[3], c->mac[4], c->mac[5]);
+			mac_format(c->mac, buf);
 			set(child(iface, "mac", NULL), "address", buf);
 		}
 		if (c->bridge)

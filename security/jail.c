@@ -55,31 +55,36 @@ static int parse_id(const char *arg, unsigned int *id)
 	return 0;
 }
 
+/* One item of --jail: 0, or -1 when it is not one. */
+static int parse_jail_item(const char *key, const char *value, struct jail_config *jail)
+{
+	if (!value && !jail->root[0] && key[0] == '/' && strlen(key) < sizeof(jail->root))
+		snprintf(jail->root, sizeof(jail->root), "%s", key);
+	else if (value && !strcmp(key, "uid"))
+		return parse_id(value, &jail->uid);
+	else if (value && !strcmp(key, "gid"))
+		return parse_id(value, &jail->gid);
+	else if (!value && !strcmp(key, "netns"))
+		jail->new_netns = true;
+	else if (value && !strcmp(key, "netns") && value[0] == '/' && !jail->netns_path[0] &&
+		 strlen(value) < sizeof(jail->netns_path))
+		snprintf(jail->netns_path, sizeof(jail->netns_path), "%s", value);
+	else if (value && !strcmp(key, "cgroup"))
+		return parse_limit(value, jail);
+	else
+		return -1;
+	return 0;
+}
+
 int jail_config_parse(const char *spec, struct jail_config *jail)
 {
-	char *copy = strdup(spec), *save = NULL, *tok;
+	char *copy = strdup(spec), *items = copy, *key, *value;
 	int ret = copy ? 0 : -1;
 
 	memset(jail, 0, sizeof(*jail));
 	jail->uid = jail->gid = 65534; /* nobody */
-	for (tok = copy ? strtok_r(copy, ",", &save) : NULL; tok && !ret;
-	     tok = strtok_r(NULL, ",", &save)) {
-		if (!jail->root[0] && tok[0] == '/' && strlen(tok) < sizeof(jail->root))
-			snprintf(jail->root, sizeof(jail->root), "%s", tok);
-		else if (!strncmp(tok, "uid=", 4))
-			ret = parse_id(tok + 4, &jail->uid);
-		else if (!strncmp(tok, "gid=", 4))
-			ret = parse_id(tok + 4, &jail->gid);
-		else if (!strcmp(tok, "netns"))
-			jail->new_netns = true;
-		else if (!strncmp(tok, "netns=/", 7) && !jail->netns_path[0] &&
-			 strlen(tok + 6) < sizeof(jail->netns_path))
-			snprintf(jail->netns_path, sizeof(jail->netns_path), "%s", tok + 6);
-		else if (!strncmp(tok, "cgroup=", 7))
-			ret = parse_limit(tok + 7, jail);
-		else
-			ret = -1;
-	}
+	while (!ret && option_next(&items, &key, &value))
+		ret = parse_jail_item(key, value, jail); /* "cgroup=pids.max=64" keeps its '=' */
 	if (!ret && (!jail->root[0] || (jail->new_netns && jail->netns_path[0])))
 		ret = -1;
 	if (ret)
@@ -345,19 +350,15 @@ static int make_devices(const struct jail_config *jail, int root)
  * The target is opened beneath the jail first and mounted on through
  * /proc/self/fd, so no symlink in the jail can redirect the mount.
  */
-static int bind_disks(int root, struct vm_config *config)
+static int bind_disks(int root, struct vm_spec *spec)
 {
 	int dir = jail_subdir(root, "disks"), ret = dir < 0 ? -1 : 0;
 
-	for (int i = 0; i < config->ndisks && !ret; i++) {
-		struct disk_config *d = &config->disks[i];
-		const char *base = strrchr(d->path, '/') ? strrchr(d->path, '/') + 1 : d->path;
+	for (int i = 0; i < spec->ndisks && !ret; i++) {
+		struct disk_config *d = &spec->disks[i];
 		char name[16], target[48];
 		int fd;
 
-		/* The guest keeps seeing the host file name as the serial. */
-		if (!d->id[0])
-			snprintf(d->id, sizeof(d->id), "%s", base);
 		snprintf(name, sizeof(name), "%d", i);
 		fd = open_beneath(dir, name, O_CREAT | O_RDONLY, 0600);
 		snprintf(target, sizeof(target), "/proc/self/fd/%d", fd);
@@ -401,16 +402,16 @@ static int pivot(const struct jail_config *jail, int checked)
 }
 
 /* Every fd but stdio, handed-over taps and the console socket. */
-static void close_other_fds(const struct vm_config *config)
+static void close_other_fds(const struct vm_spec *spec, const struct vm_host *host)
 {
-	for (int i = 0; i < config->nnics; i++)
-		if (config->nics[i].tap_fd >= 0)
-			fcntl(config->nics[i].tap_fd, F_SETFD, 0);
+	for (int i = 0; i < spec->nnics; i++)
+		if (spec->nics[i].tap_fd >= 0)
+			fcntl(spec->nics[i].tap_fd, F_SETFD, 0);
 	for (int fd = 3; fd < JAIL_NOFILE; fd++) {
-		bool keep = fd == config->console_listen_fd || fd == config->console_read_fd;
+		bool keep = fd == host->console_listen_fd || fd == host->console_read_fd;
 
-		for (int i = 0; i < config->nnics; i++)
-			keep |= config->nics[i].tap_fd == fd;
+		for (int i = 0; i < spec->nnics; i++)
+			keep |= spec->nics[i].tap_fd == fd;
 		if (!keep)
 			close(fd);
 	}
@@ -480,8 +481,8 @@ static int reopen_root(const struct jail_config *jail, int checked)
 }
 
 /* The jailed child, PID 1 of its namespace: into the jail, as the caller. */
-static int enter_as_child(const struct jail_config *jail, struct vm_config *config, int root,
-			  const sigset_t *mask)
+static int enter_as_child(const struct jail_config *jail, struct vm_spec *spec,
+			  const struct vm_host *host, int root, const sigset_t *mask)
 {
 	struct rlimit nofile = { JAIL_NOFILE, JAIL_NOFILE };
 
@@ -491,7 +492,7 @@ static int enter_as_child(const struct jail_config *jail, struct vm_config *conf
 	if (enter_mount_namespace())
 		return EXIT_HOST_ERROR;
 	root = reopen_root(jail, root);
-	if (root < 0 || bind_disks(root, config) || pivot(jail, root))
+	if (root < 0 || bind_disks(root, spec) || pivot(jail, root))
 		return EXIT_HOST_ERROR;
 	close(root);
 	sethostname("kvmini", 6);
@@ -499,12 +500,12 @@ static int enter_as_child(const struct jail_config *jail, struct vm_config *conf
 		log_warn("jail: RLIMIT_NOFILE: %s", strerror(errno));
 	/* Disks never grow: no file may be extended beyond 1 TiB. */
 	setrlimit(RLIMIT_FSIZE, &(struct rlimit){ 1ULL << 40, 1ULL << 40 });
-	close_other_fds(config);
+	close_other_fds(spec, host);
 	clearenv();
 	return 0;
 }
 
-int jail_enter(const struct jail_config *jail, struct vm_config *config)
+int jail_enter(const struct jail_config *jail, struct vm_spec *spec, const struct vm_host *host)
 {
 	struct jail_cgroup cg = { 0 };
 	sigset_t waited, old;
@@ -529,7 +530,7 @@ int jail_enter(const struct jail_config *jail, struct vm_config *config)
 	}
 	if (child > 0)
 		wait_for_jailed(child, &waited, &cg);
-	return enter_as_child(jail, config, root, &old);
+	return enter_as_child(jail, spec, host, root, &old);
 fail:
 	cgroup_remove(&cg);
 	close(root);

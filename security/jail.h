@@ -5,7 +5,8 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-struct vm_config;
+struct vm_spec;
+struct vm_host;
 
 #define JAIL_MAX_LIMITS 8
 
@@ -35,8 +36,9 @@ int jail_config_parse(const char *spec, struct jail_config *jail);
  * Moves this process into a jail, in the manner of Firecracker's jailer:
  * new mount, PID, IPC and UTS (and optionally network) namespaces, a
  * pivot_root into jail->root holding only /dev/kvm, /dev/net/tun and the
- * VM's disks (bind-mounted; their paths in @config are rewritten), a
- * cgroup v2 leaf when one is available, rlimits, every other fd closed and
+ * VM's disks (bind-mounted; their paths in @spec are rewritten), a
+ * cgroup v2 leaf when one is available, rlimits, every fd but @host's
+ * and the handed-over taps closed and
  * the environment cleared. The caller continues as PID 1 of the new PID
  * namespace; the original process only waits, forwards SIGTERM, SIGINT
  * and SIGHUP, removes the cgroup leaf and passes on the exit status (this
@@ -44,7 +46,7 @@ int jail_config_parse(const char *spec, struct jail_config *jail);
  * symlink, and a DIR another user could write is refused. Returns 0, or
  * an EXIT_* code after logging.
  */
-int jail_enter(const struct jail_config *jail, struct vm_config *config);
+int jail_enter(const struct jail_config *jail, struct vm_spec *spec, const struct vm_host *host);
 
 /* Drops to the jail's uid and gid; called before the first KVM_RUN. */
 int jail_drop_privileges(const struct jail_config *jail);

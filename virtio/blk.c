@@ -75,45 +75,6 @@ struct blk {
 	uint64_t reads, read_bytes, writes, write_bytes, flushes, invalid;
 };
 
-int disk_config_parse(const char *spec, struct disk_config *disk)
-{
-	char *copy = strdup(spec), *save = NULL, *tok;
-	int ret = 0;
-
-	memset(disk, 0, sizeof(*disk));
-	if (!copy)
-		return -1;
-	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		if (!strncmp(tok, "path=", 5) && tok[5] && strlen(tok + 5) < DISK_PATH_MAX) {
-			strcpy(disk->path, tok + 5);
-		} else if (!strcmp(tok, "ro")) {
-			disk->read_only = true;
-		} else if (!strncmp(tok, "id=", 3) && tok[3] && strlen(tok + 3) <= DISK_ID_MAX) {
-			strcpy(disk->id, tok + 3);
-		} else if (!strcmp(tok, "cache=none")) {
-			disk->cache_none = true;
-		} else if (!strcmp(tok, "cache=writeback")) {
-			disk->cache_none = false;
-		} else if (!strcmp(tok, "io=sync")) {
-			disk->sync_io = true;
-		} else if (!strcmp(tok, "io=uring")) {
-			disk->sync_io = false;
-		} else {
-			log_error("--disk: cannot parse '%s' (expected path=FILE[,ro][,id=NAME "
-				  "(at most 20 bytes)][,cache=none|writeback][,io=uring|sync])",
-				  tok);
-			ret = -1;
-			break;
-		}
-	}
-	if (!ret && !disk->path[0]) {
-		log_error("--disk '%s': path=FILE is required", spec);
-		ret = -1;
-	}
-	free(copy);
-	return ret;
-}
-
 struct blk *blk_open(const struct disk_config *disk)
 {
 	struct blk *b = calloc(1, sizeof(*b));
@@ -127,8 +88,8 @@ struct blk *blk_open(const struct disk_config *disk)
 	/* O_NONBLOCK: a FIFO must not hang the caller (the API thread, under
 	 * its lock, for PATCH /drives); it is refused below. */
 	b->fd = open(path, (disk->read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NONBLOCK |
-			       (disk->cache_none ? O_DIRECT : 0));
-	if (b->fd < 0 && errno == EINVAL && disk->cache_none) {
+			       (disk->direct ? O_DIRECT : 0));
+	if (b->fd < 0 && errno == EINVAL && disk->direct) {
 		/* cache=none promises no host page cache: refuse, do not fall back. */
 		log_error("disk %s: cache=none needs O_DIRECT, which this file system refuses "
 			  "(tmpfs before Linux 6.6); use cache=writeback or another file system",
@@ -139,7 +100,7 @@ struct blk *blk_open(const struct disk_config *disk)
 		log_error("disk %s: %s", path, strerror(errno));
 		goto fail;
 	}
-	if (fstat(b->fd, &st) < 0 || fcntl(b->fd, F_SETFL, disk->cache_none ? O_DIRECT : 0) < 0)
+	if (fstat(b->fd, &st) < 0 || fcntl(b->fd, F_SETFL, disk->direct ? O_DIRECT : 0) < 0)
 		goto fail_errno;
 	if (S_ISBLK(st.st_mode)) {
 		if (ioctl(b->fd, BLKGETSIZE64, &bytes) < 0)
@@ -155,15 +116,8 @@ struct blk *blk_open(const struct disk_config *disk)
 			 path, (unsigned long long)(bytes % SECTOR));
 	b->sectors = bytes / SECTOR;
 	/* The serial is 20 bytes, NUL-padded, not necessarily terminated. */
-	{
-		const char *id = disk->id[0]	      ? disk->id
-				 : strrchr(path, '/') ? strrchr(path, '/') + 1
-						      : path;
-		size_t n = strlen(id);
-
-		memcpy(b->id, id, n < ID_BYTES ? n : ID_BYTES);
-	}
-	if (disk->cache_none && posix_memalign(&b->bounce, 4096, SIZE_MAX_BYTES))
+	memcpy(b->id, disk->id, strnlen(disk->id, ID_BYTES));
+	if (disk->direct && posix_memalign(&b->bounce, 4096, SIZE_MAX_BYTES))
 		goto fail;
 	return b;
 fail_errno:
@@ -481,18 +435,16 @@ static void count_request(struct blk *b, const struct virtq_chain *c)
 	}
 }
 
-static int blk_stats(struct virtio_dev *vdev, const char **names, uint64_t *values)
+static int blk_stats(struct virtio_dev *vdev, struct virtio_stat *s)
 {
 	struct blk *b = vdev->priv;
-	static const char *const stat_names[] = {
-		"read_count",  "read_bytes",  "write_count",
-		"write_bytes", "flush_count", "invalid_reqs_count"
+	const struct virtio_stat v[] = {
+		{ "read_count", b->reads },    { "read_bytes", b->read_bytes },
+		{ "write_count", b->writes },  { "write_bytes", b->write_bytes },
+		{ "flush_count", b->flushes }, { "invalid_reqs_count", b->invalid },
 	};
-	const uint64_t v[] = { b->reads,       b->read_bytes, b->writes,
-			       b->write_bytes, b->flushes,    b->invalid };
 
-	memcpy(names, stat_names, sizeof(stat_names));
-	memcpy(values, v, sizeof(v));
+	memcpy(s, v, sizeof(v));
 	return ARRAY_SIZE(v);
 }
 
@@ -600,10 +552,9 @@ static void blk_queue_reset(struct virtio_dev *vdev, int queue)
 	blk_reset(vdev);
 }
 
-static void blk_config_read(struct virtio_dev *vdev, uint32_t offset, uint8_t *data, uint32_t size)
+static uint32_t blk_config_space(struct virtio_dev *vdev, uint8_t *config)
 {
 	struct blk *b = vdev->priv;
-	uint8_t config[60] = { 0 };
 
 	store_le(config + 0, 8, b->sectors);
 	store_le(config + 8, 4, SIZE_MAX_BYTES);
@@ -616,8 +567,7 @@ static void blk_config_read(struct virtio_dev *vdev, uint32_t offset, uint8_t *d
 	store_le(config + 48, 4, MAX_DISCARD_SECTORS);
 	store_le(config + 52, 4, 1); /* max_write_zeroes_seg */
 	config[56] = 1; /* write_zeroes_may_unmap */
-	if (offset < sizeof(config) && size <= sizeof(config) - offset)
-		memcpy(data, config + offset, size);
+	return 60;
 }
 
 static void blk_destroy(struct virtio_dev *vdev)
@@ -631,7 +581,7 @@ static const struct virtio_dev_ops blk_ops = {
 	.device_id = VIRTIO_ID_BLOCK,
 	.io_role = ROLE_IO_BLK,
 	.num_queues = 1,
-	.config_read = blk_config_read,
+	.config_space = blk_config_space,
 	.queue_notify = blk_notify,
 	.reset = blk_reset,
 	.queue_reset = blk_queue_reset,
@@ -654,7 +604,7 @@ int virtio_blk_replace(struct vm *vm, const char *id, const char *path)
 			continue;
 		snprintf(disk.path, sizeof(disk.path), "%s", path);
 		disk.read_only = b->read_only;
-		disk.cache_none = b->bounce != NULL;
+		disk.direct = b->bounce != NULL;
 		fresh = blk_open(&disk);
 		if (!fresh)
 			return -1;
@@ -692,5 +642,5 @@ int virtio_blk_add(struct vm *vm, const struct disk_config *disk)
 		features |= 1ULL << VIRTIO_BLK_F_RO;
 	else
 		features |= 1ULL << VIRTIO_BLK_F_DISCARD | 1ULL << VIRTIO_BLK_F_WRITE_ZEROES;
-	return virtio_mmio_add(vm, &blk_ops, features, b);
+	return virtio_mmio_add(vm, &blk_ops, disk->id, features, b);
 }

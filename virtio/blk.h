@@ -11,18 +11,18 @@ struct virtq_chain;
 
 #define DISK_PATH_MAX 4096
 #define DISK_ID_MAX 20 /* the virtio-blk serial's length */
+#define DISK_PARTUUID_MAX 36
 
 struct disk_config {
 	char path[DISK_PATH_MAX];
-	char id[DISK_ID_MAX + 1]; /* serial for GET_ID; empty: the file name */
+	char id[DISK_ID_MAX + 1]; /* the API's drive_id, and the serial GET_ID returns */
 	bool read_only;
-	bool no_flush; /* offer no FLUSH: the guest's flushes cost nothing */
-	bool cache_none; /* O_DIRECT: bypass the host page cache */
+	bool is_root; /* vda, named in the kernel's command line */
+	char partuuid[DISK_PARTUUID_MAX + 1]; /* root=PARTUUID= instead of /dev/vda */
+	bool no_flush; /* cache_type Unsafe: offer no FLUSH, the guest's flushes cost nothing */
+	bool direct; /* O_DIRECT: bypass the host page cache */
 	bool sync_io; /* serve requests with preadv/pwritev instead of io_uring */
 };
-
-/* Parses "path=FILE[,ro][,id=NAME][,cache=none|writeback][,io=uring|sync]". */
-int disk_config_parse(const char *spec, struct disk_config *disk);
 
 int virtio_blk_add(struct vm *vm, const struct disk_config *disk);
 /* Swaps drive @id's backing file for @path, live; the guest sees the new size. */

@@ -149,11 +149,6 @@ void virtio_poll_enable(struct virtio_dev *vdev, bool on)
 		vdev->poll_enabled = on;
 }
 
-struct virtio_dev *virtio_last_added(struct vm *vm)
-{
-	return vm->nvirtio ? vm->virtio[vm->nvirtio - 1] : NULL;
-}
-
 void virtio_mmio_pause(struct virtio_dev *vdev, bool pause)
 {
 	pthread_mutex_lock(&vdev->lock);
@@ -448,8 +443,12 @@ void virtio_mmio_read(void *dev, uint64_t offset, uint8_t *data, uint32_t size)
 	memset(data, 0, size);
 	pthread_mutex_lock(&vdev->lock);
 	if (offset >= REG_CONFIG) {
-		if (vdev->ops->config_read)
-			vdev->ops->config_read(vdev, offset - REG_CONFIG, data, size);
+		uint8_t config[VIRTIO_MAX_CONFIG] = { 0 };
+		uint32_t len = vdev->ops->config_space ? vdev->ops->config_space(vdev, config) : 0;
+
+		offset -= REG_CONFIG;
+		if (offset < len && size <= len - offset)
+			memcpy(data, config + offset, size);
 	} else if (size == 4 && !(offset & 3)) {
 		/* Registers take aligned 32-bit accesses only; others read 0. */
 		store_le(data, 4, read_reg(vdev, offset));
@@ -461,13 +460,11 @@ void virtio_mmio_write(void *dev, uint64_t offset, const uint8_t *data, uint32_t
 {
 	struct virtio_dev *vdev = dev;
 
+	/* No device here has a writable config field: config writes are dropped. */
+	if (offset >= REG_CONFIG || size != 4 || (offset & 3))
+		return;
 	pthread_mutex_lock(&vdev->lock);
-	if (offset >= REG_CONFIG) {
-		if (vdev->ops->config_write)
-			vdev->ops->config_write(vdev, offset - REG_CONFIG, data, size);
-	} else if (size == 4 && !(offset & 3)) {
-		write_reg(vdev, offset, load_le(data, 4));
-	}
+	write_reg(vdev, offset, load_le(data, 4));
 	pthread_mutex_unlock(&vdev->lock);
 }
 
@@ -587,7 +584,8 @@ static int setup_eventfds(struct virtio_dev *vdev)
 	return 0;
 }
 
-int virtio_mmio_add(struct vm *vm, const struct virtio_dev_ops *ops, uint64_t features, void *priv)
+int virtio_mmio_add(struct vm *vm, const struct virtio_dev_ops *ops, const char *id,
+		    uint64_t features, void *priv)
 {
 	struct virtio_dev *vdev;
 	struct acpi_device acpi = { .hid = "LNRO0005", .mmio_len = VIRTIO_MMIO_SIZE };
@@ -606,6 +604,7 @@ int virtio_mmio_add(struct vm *vm, const struct virtio_dev_ops *ops, uint64_t fe
 	}
 	vdev->ops = ops;
 	vdev->priv = priv;
+	snprintf(vdev->id, sizeof(vdev->id), "%s", id ? id : "");
 	vdev->features = features;
 	vdev->vm = vm;
 	vdev->base = VIRTIO_MMIO_BASE + index * VIRTIO_MMIO_SIZE;

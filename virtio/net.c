@@ -41,7 +41,7 @@
 
 #define RXQ 0
 #define TXQ 1
-#define HDR_LEN 12 /* struct virtio_net_hdr_v1, num_buffers included */
+#define NET_HDR_LEN 12 /* struct virtio_net_hdr_v1, num_buffers included */
 #define MAX_FRAME 65535
 #define LINK_UP 1
 
@@ -56,59 +56,8 @@ struct net {
 	size_t pending_len;
 	uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes, rx_dropped, tx_dropped;
 	struct virtq_chain chain;
-	uint8_t frame[HDR_LEN + MAX_FRAME + 1];
+	uint8_t frame[NET_HDR_LEN + MAX_FRAME + 1];
 };
-
-int net_parse_mac(const char *s, uint8_t mac[6])
-{
-	unsigned int m[6];
-
-	if (strlen(s) != 17 ||
-	    sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5]) != 6)
-		return -1;
-	for (int i = 0; i < 6; i++)
-		mac[i] = m[i];
-	return (mac[0] & 1) ? -1 : 0; /* a multicast address cannot be a NIC's */
-}
-
-int net_config_parse(const char *spec, struct net_config *net)
-{
-	char *copy = strdup(spec), *save = NULL, *tok;
-	int ret = 0;
-
-	memset(net, 0, sizeof(*net));
-	net->tap_fd = -1;
-	if (!copy)
-		return -1;
-	for (tok = strtok_r(copy, ",", &save); tok && !ret; tok = strtok_r(NULL, ",", &save)) {
-		char *end;
-
-		if (!strncmp(tok, "tap=", 4) && tok[4] && strlen(tok + 4) < IFNAMSIZ) {
-			strcpy(net->tap, tok + 4);
-		} else if (!strncmp(tok, "tapfd=", 6) && tok[6]) {
-			long fd = strtol(tok + 6, &end, 10);
-
-			if (*end || fd < 0 || fd > 65535)
-				ret = -1;
-			net->tap_fd = fd;
-		} else if (!strncmp(tok, "mac=", 4)) {
-			ret = net_parse_mac(tok + 4, net->mac);
-			net->has_mac = true;
-		} else {
-			ret = -1;
-		}
-		if (ret)
-			log_error("--net: cannot parse '%s' (expected tap=NAME or tapfd=N, "
-				  "and optionally mac=02:xx:xx:xx:xx:xx)",
-				  tok);
-	}
-	if (!ret && !net->tap[0] && net->tap_fd < 0) {
-		log_error("--net '%s': tap=NAME or tapfd=N is required", spec);
-		ret = -1;
-	}
-	free(copy);
-	return ret;
-}
 
 static void link_down(struct virtio_dev *vdev, const char *why)
 {
@@ -145,7 +94,7 @@ static uint32_t tx_request(struct virtio_dev *vdev, struct virtq_chain *c)
 	struct net *n = vdev->priv;
 
 	/* A frame needs its header; a giant one is a broken or hostile driver. */
-	if (c->out_len < HDR_LEN || c->out_len > HDR_LEN + MAX_FRAME || c->nout > 1024 ||
+	if (c->out_len < NET_HDR_LEN || c->out_len > NET_HDR_LEN + MAX_FRAME || c->nout > 1024 ||
 	    !n->link_up) {
 		n->tx_dropped++;
 		return 0;
@@ -156,7 +105,7 @@ static uint32_t tx_request(struct virtio_dev *vdev, struct virtq_chain *c)
 			link_down(vdev, strerror(errno));
 	} else {
 		n->tx_packets++;
-		n->tx_bytes += c->out_len - HDR_LEN;
+		n->tx_bytes += c->out_len - NET_HDR_LEN;
 	}
 	return 0;
 }
@@ -218,7 +167,7 @@ static bool deliver(struct virtio_dev *vdev)
 			virtq_unpop(q, used + nbad);
 			return false;
 		}
-		if (r == VIRTQ_BAD_CHAIN || n->chain.in_len < (used ? 1 : HDR_LEN)) {
+		if (r == VIRTQ_BAD_CHAIN || n->chain.in_len < (used ? 1 : NET_HDR_LEN)) {
 			bad[nbad++] = n->chain.head;
 			continue;
 		}
@@ -250,7 +199,7 @@ static bool deliver(struct virtio_dev *vdev)
 	for (uint16_t i = 0; i < used; i++)
 		virtq_push(q, heads[i], lens[i]);
 	n->rx_packets++;
-	n->rx_bytes += n->pending_len - HDR_LEN;
+	n->rx_bytes += n->pending_len - NET_HDR_LEN;
 	n->pending = false;
 	return true;
 }
@@ -278,7 +227,7 @@ static void rx_pump(struct virtio_dev *vdev)
 					link_down(vdev, strerror(errno));
 				break;
 			}
-			if (len < HDR_LEN || len > HDR_LEN + MAX_FRAME) {
+			if (len < NET_HDR_LEN || len > NET_HDR_LEN + MAX_FRAME) {
 				n->rx_dropped++;
 				continue;
 			}
@@ -336,31 +285,28 @@ static void net_reset(struct virtio_dev *vdev)
 	n->pending = false;
 }
 
-static void net_config_read(struct virtio_dev *vdev, uint32_t offset, uint8_t *data, uint32_t size)
+static uint32_t net_config_space(struct virtio_dev *vdev, uint8_t *config)
 {
 	struct net *n = vdev->priv;
-	uint8_t config[12] = { 0 };
 
 	memcpy(config, n->mac, 6);
 	config[6] = n->link_up ? LINK_UP : 0;
 	config[8] = 1; /* max_virtqueue_pairs */
 	config[10] = n->mtu;
 	config[11] = n->mtu >> 8;
-	if (offset < sizeof(config) && size <= sizeof(config) - offset)
-		memcpy(data, config + offset, size);
+	return 12;
 }
 
-static int net_stats(struct virtio_dev *vdev, const char **names, uint64_t *values)
+static int net_stats(struct virtio_dev *vdev, struct virtio_stat *s)
 {
 	struct net *n = vdev->priv;
-	static const char *const stat_names[] = { "rx_packets_count", "rx_bytes_count",
-						  "tx_packets_count", "tx_bytes_count",
-						  "rx_dropped_count", "tx_dropped_count" };
-	const uint64_t v[] = { n->rx_packets, n->rx_bytes,   n->tx_packets,
-			       n->tx_bytes,   n->rx_dropped, n->tx_dropped };
+	const struct virtio_stat v[] = {
+		{ "rx_packets_count", n->rx_packets }, { "rx_bytes_count", n->rx_bytes },
+		{ "tx_packets_count", n->tx_packets }, { "tx_bytes_count", n->tx_bytes },
+		{ "rx_dropped_count", n->rx_dropped }, { "tx_dropped_count", n->tx_dropped },
+	};
 
-	memcpy(names, stat_names, sizeof(stat_names));
-	memcpy(values, v, sizeof(v));
+	memcpy(s, v, sizeof(v));
 	return ARRAY_SIZE(v);
 }
 
@@ -380,7 +326,7 @@ static const struct virtio_dev_ops net_ops = {
 	.device_id = VIRTIO_ID_NET,
 	.io_role = ROLE_IO_NET,
 	.num_queues = 2,
-	.config_read = net_config_read,
+	.config_space = net_config_space,
 	.queue_notify = net_notify,
 	.reset = net_reset,
 	.poll_fd = net_poll_fd,
@@ -393,7 +339,7 @@ static const struct virtio_dev_ops net_ops = {
 static int open_tap(struct net *n, const struct net_config *cfg)
 {
 	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR };
-	int hdr = HDR_LEN, sock;
+	int hdr = NET_HDR_LEN, sock;
 
 	if (cfg->tap_fd >= 0) {
 		n->tap_fd = fcntl(cfg->tap_fd, F_DUPFD_CLOEXEC, 3);
@@ -453,5 +399,5 @@ int virtio_net_add(struct vm *vm, const struct net_config *cfg)
 		memcpy(n->mac + 2, &h, 4);
 	}
 	n->link_up = true;
-	return virtio_mmio_add(vm, &net_ops, NET_FEATURES, n);
+	return virtio_mmio_add(vm, &net_ops, cfg->id, NET_FEATURES, n);
 }

@@ -173,11 +173,6 @@ void virtq_unpop(struct virtq *q, uint16_t n)
 	q->last_avail -= n;
 }
 
-bool virtq_has_avail(struct virtq *q)
-{
-	return q->ready && load16(q->avail + AVAIL_IDX) != q->last_avail;
-}
-
 bool virtq_should_notify(struct virtq *q)
 {
 	uint16_t old = q->signalled_used, now = q->used_idx, event;

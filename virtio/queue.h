@@ -62,7 +62,6 @@ void virtq_push(struct virtq *q, uint16_t head, uint32_t len);
 /* Gives back the last @n popped chains, e.g. when a frame did not fit. */
 void virtq_unpop(struct virtq *q, uint16_t n);
 /* Are there chains the driver made available that we have not popped? */
-bool virtq_has_avail(struct virtq *q);
 
 /* Does the driver want an interrupt for what was pushed since the last? */
 bool virtq_should_notify(struct virtq *q);

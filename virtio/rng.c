@@ -101,14 +101,12 @@ static void rng_timer(struct virtio_dev *vdev)
 		rng_notify(vdev, 0);
 }
 
-static int rng_stats(struct virtio_dev *vdev, const char **names, uint64_t *values)
+static int rng_stats(struct virtio_dev *vdev, struct virtio_stat *s)
 {
 	struct rng *r = vdev->priv;
 
-	names[0] = "entropy_event_count";
-	names[1] = "entropy_bytes";
-	values[0] = r->requests;
-	values[1] = r->bytes;
+	s[0] = (struct virtio_stat){ "entropy_event_count", r->requests };
+	s[1] = (struct virtio_stat){ "entropy_bytes", r->bytes };
 	return 2;
 }
 
@@ -149,5 +147,5 @@ int virtio_rng_add(struct vm *vm)
 	}
 	r->tokens = RNG_BURST;
 	r->last_ns = now_ns();
-	return virtio_mmio_add(vm, &rng_ops, 0, r);
+	return virtio_mmio_add(vm, &rng_ops, NULL, 0, r);
 }

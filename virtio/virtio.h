@@ -22,9 +22,16 @@
 
 #define VIRTIO_MAX_QUEUES 4
 #define VIRTIO_MAX_STATS 8
+#define VIRTIO_MAX_CONFIG 64
 
 struct vm;
 struct virtio_dev;
+
+/* One counter of a device's metrics. */
+struct virtio_stat {
+	const char *name;
+	uint64_t value;
+};
 
 /* What a device model (blk, rng, ...) gives the transport. */
 struct virtio_dev_ops {
@@ -32,10 +39,12 @@ struct virtio_dev_ops {
 	uint32_t device_id;
 	enum thread_role io_role; /* the seccomp list of the device's I/O thread */
 	uint16_t num_queues;
-	/* Config space: reads and writes of [offset, offset + size). */
-	void (*config_read)(struct virtio_dev *vdev, uint32_t offset, uint8_t *data, uint32_t size);
-	void (*config_write)(struct virtio_dev *vdev, uint32_t offset, const uint8_t *data,
-			     uint32_t size);
+	/*
+	 * The device's whole config space, written into @buf (room for
+	 * VIRTIO_MAX_CONFIG bytes); returns its length. The transport serves
+	 * the guest's reads from it, bounds-checked in one place.
+	 */
+	uint32_t (*config_space)(struct virtio_dev *vdev, uint8_t *buf);
 	/* Called on the device's I/O thread, with vdev->lock held. */
 	void (*queue_notify)(struct virtio_dev *vdev, int queue);
 	/*
@@ -53,7 +62,7 @@ struct virtio_dev_ops {
 	 * Fills up to VIRTIO_MAX_STATS counters for the metrics, named as in
 	 * Firecracker's; returns how many. Lock held.
 	 */
-	int (*stats)(struct virtio_dev *vdev, const char **names, uint64_t *values);
+	int (*stats)(struct virtio_dev *vdev, struct virtio_stat *stats);
 	const char *metrics_group; /* "block", "net", "entropy" */
 	/* Releases the model's host resources; the I/O thread has stopped. */
 	void (*destroy)(struct virtio_dev *vdev);
@@ -118,12 +127,12 @@ struct virtio_dev {
 
 /*
  * Registers a virtio-mmio device with the VM: MMIO region, ioeventfds,
- * irqfd, ACPI entry and I/O thread. Takes ownership of @priv (released
- * through ops->destroy) even when it fails. Returns 0 or -1.
+ * irqfd, ACPI entry and I/O thread, named @id (the spec's drive or
+ * interface id; NULL: none) in the metrics. Takes ownership of @priv
+ * (released through ops->destroy) even when it fails. Returns 0 or -1.
  */
-int virtio_mmio_add(struct vm *vm, const struct virtio_dev_ops *ops, uint64_t features, void *priv);
-/* The device virtio_mmio_add() added last, to name it (vdev->id). */
-struct virtio_dev *virtio_last_added(struct vm *vm);
+int virtio_mmio_add(struct vm *vm, const struct virtio_dev_ops *ops, const char *id,
+		    uint64_t features, void *priv);
 void virtio_mmio_stop(struct virtio_dev *vdev);
 /*
  * Stops (or restarts) the device model taking requests: notifies and

@@ -27,7 +27,7 @@
 #define RXQ 0
 #define TXQ 1
 #define HOST_CID 2
-#define HDR_LEN 44
+#define PKT_HDR_LEN 44
 #define TYPE_STREAM 1
 #define MAX_CONNS 64
 #define MAX_PAYLOAD 65536
@@ -98,38 +98,6 @@ struct vsock {
 	uint8_t payload[MAX_PAYLOAD];
 	uint64_t rx_packets, tx_packets, rx_bytes, tx_bytes, conns_opened, bad_packets;
 };
-
-int vsock_config_parse(const char *spec, struct vsock_config *vsock)
-{
-	char *copy = strdup(spec), *save = NULL, *tok;
-	int ret = 0;
-
-	memset(vsock, 0, sizeof(*vsock));
-	if (!copy)
-		return -1;
-	for (tok = strtok_r(copy, ",", &save); tok && !ret; tok = strtok_r(NULL, ",", &save)) {
-		char *end;
-
-		if (!strncmp(tok, "cid=", 4)) {
-			unsigned long cid = strtoul(tok + 4, &end, 10);
-
-			ret = *end || !tok[4] || cid < 3 || cid > 0xfffffffeUL ? -1 : 0;
-			vsock->guest_cid = cid;
-		} else if (!strncmp(tok, "uds=", 4) && tok[4] && strlen(tok + 4) <= VSOCK_UDS_MAX) {
-			strcpy(vsock->uds, tok + 4);
-		} else {
-			ret = -1;
-		}
-	}
-	if (!ret && (!vsock->guest_cid || !vsock->uds[0]))
-		ret = -1;
-	if (ret)
-		log_error("--vsock '%s': expected cid=N (3 or more),uds=PATH (at most %d bytes)",
-			  spec, VSOCK_UDS_MAX);
-	vsock->enabled = !ret;
-	free(copy);
-	return ret;
-}
 
 static uint32_t peer_credit(const struct conn *c)
 {
@@ -291,7 +259,7 @@ static void guest_data(struct vsock *v, struct conn *c, const struct pkt_hdr *h,
 		c->need_rst = true;
 		return;
 	}
-	iov_to_buf(chain->out, chain->nout, HDR_LEN, c->pending + c->pending_len, h->len);
+	iov_to_buf(chain->out, chain->nout, PKT_HDR_LEN, c->pending + c->pending_len, h->len);
 	c->pending_len += h->len;
 	v->tx_bytes += h->len;
 	flush_pending(v, c);
@@ -304,8 +272,8 @@ static uint32_t tx_request(struct virtio_dev *vdev, struct virtq_chain *chain)
 	struct pkt_hdr h;
 	struct conn *c;
 
-	if (iov_to_buf(chain->out, chain->nout, 0, &h, HDR_LEN) != HDR_LEN || h.len > MAX_PAYLOAD ||
-	    h.len > chain->out_len - HDR_LEN) {
+	if (iov_to_buf(chain->out, chain->nout, 0, &h, PKT_HDR_LEN) != PKT_HDR_LEN ||
+	    h.len > MAX_PAYLOAD || h.len > chain->out_len - PKT_HDR_LEN) {
 		v->bad_packets++;
 		log_guest("virtio-vsock: malformed packet (%llu bytes) dropped",
 			  (unsigned long long)chain->out_len);
@@ -468,7 +436,7 @@ static void rx_pump(struct virtio_dev *vdev)
 				v->rx_starved = true;
 				goto out;
 			}
-			if (r == VIRTQ_BAD_CHAIN || v->chain.in_len < HDR_LEN) {
+			if (r == VIRTQ_BAD_CHAIN || v->chain.in_len < PKT_HDR_LEN) {
 				virtq_push(q, v->chain.head, 0);
 				pushed = progress = true;
 				continue;
@@ -480,17 +448,17 @@ static void rx_pump(struct virtio_dev *vdev)
 				h.type = TYPE_STREAM;
 				len = 0;
 			} else {
-				len = next_packet(v, c, &h, v->chain.in_len - HDR_LEN);
+				len = next_packet(v, c, &h, v->chain.in_len - PKT_HDR_LEN);
 			}
 			if (len < 0) {
 				virtq_unpop(q, 1);
 				/* A header-only buffer cannot carry this connection's data. */
-				no_room |= c && v->chain.in_len == HDR_LEN && wants_data(c);
+				no_room |= c && v->chain.in_len == PKT_HDR_LEN && wants_data(c);
 				continue;
 			}
-			buf_to_iov(v->chain.in, v->chain.nin, 0, &h, HDR_LEN);
-			buf_to_iov(v->chain.in, v->chain.nin, HDR_LEN, v->payload, len);
-			virtq_push(q, v->chain.head, HDR_LEN + len);
+			buf_to_iov(v->chain.in, v->chain.nin, 0, &h, PKT_HDR_LEN);
+			buf_to_iov(v->chain.in, v->chain.nin, PKT_HDR_LEN, v->payload, len);
+			virtq_push(q, v->chain.head, PKT_HDR_LEN + len);
 			v->rx_packets++;
 			v->rx_bytes += len;
 			pushed = progress = true;
@@ -602,15 +570,12 @@ static void vsock_reset(struct virtio_dev *vdev)
 	v->norphans = 0;
 }
 
-static void vsock_config_read(struct virtio_dev *vdev, uint32_t offset, uint8_t *data,
-			      uint32_t size)
+static uint32_t vsock_config_space(struct virtio_dev *vdev, uint8_t *config)
 {
 	struct vsock *v = vdev->priv;
-	uint8_t config[8];
 
 	store_le(config, 8, v->config.guest_cid);
-	if (offset < sizeof(config) && size <= sizeof(config) - offset)
-		memcpy(data, config + offset, size);
+	return 8;
 }
 
 static int vsock_poll_fd(struct virtio_dev *vdev)
@@ -618,17 +583,16 @@ static int vsock_poll_fd(struct virtio_dev *vdev)
 	return ((struct vsock *)vdev->priv)->epoll_fd;
 }
 
-static int vsock_stats(struct virtio_dev *vdev, const char **names, uint64_t *values)
+static int vsock_stats(struct virtio_dev *vdev, struct virtio_stat *s)
 {
 	struct vsock *v = vdev->priv;
-	static const char *const stat_names[] = { "rx_packets_count", "rx_bytes_count",
-						  "tx_packets_count", "tx_bytes_count",
-						  "conns_added",      "bad_packets_count" };
-	const uint64_t val[] = { v->rx_packets, v->rx_bytes,	 v->tx_packets,
-				 v->tx_bytes,	v->conns_opened, v->bad_packets };
+	const struct virtio_stat val[] = {
+		{ "rx_packets_count", v->rx_packets }, { "rx_bytes_count", v->rx_bytes },
+		{ "tx_packets_count", v->tx_packets }, { "tx_bytes_count", v->tx_bytes },
+		{ "conns_added", v->conns_opened },    { "bad_packets_count", v->bad_packets },
+	};
 
-	memcpy(names, stat_names, sizeof(stat_names));
-	memcpy(values, val, sizeof(val));
+	memcpy(s, val, sizeof(val));
 	return ARRAY_SIZE(val);
 }
 
@@ -655,7 +619,7 @@ static const struct virtio_dev_ops vsock_ops = {
 	.device_id = VIRTIO_ID_VSOCK,
 	.io_role = ROLE_IO_VSOCK,
 	.num_queues = 3, /* rx, tx, event (kept for the transport reset a restore sends) */
-	.config_read = vsock_config_read,
+	.config_space = vsock_config_space,
 	.queue_notify = vsock_notify,
 	.reset = vsock_reset,
 	.poll_fd = vsock_poll_fd,
@@ -692,5 +656,5 @@ int virtio_vsock_add(struct vm *vm, const struct vsock_config *config)
 		free(v);
 		return -1;
 	}
-	return virtio_mmio_add(vm, &vsock_ops, 0, v);
+	return virtio_mmio_add(vm, &vsock_ops, config->id[0] ? config->id : NULL, 0, v);
 }

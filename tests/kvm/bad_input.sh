@@ -37,12 +37,12 @@ bad_input "missing initrd" 2 "initrd $WORK/nope: No such file" \
 	"$KVMINI" run --debug-exit --kernel "$probe" --initrd "$WORK/nope"
 bad_input "no kernel option" 2 "no kernel given" "$KVMINI" run --debug-exit
 bad_input "unknown option" 2 "unknown option '--frobnicate'" "$KVMINI" run --debug-exit --frobnicate
-bad_input "too many vCPUs" 2 "--cpus 65 is out of range" "$KVMINI" run --debug-exit --kernel "$probe" --cpus 65
+bad_input "too many vCPUs" 2 "--cpus 65: .*vcpu_count. must be between 1 and 64" "$KVMINI" run --debug-exit --kernel "$probe" --cpus 65
 bad_input "vCPUs not a number" 2 "--cpus 'lots' is not a number" \
 	"$KVMINI" run --debug-exit --kernel "$probe" --cpus lots
 bad_input "memory not a number" 2 "--memory 'huge' is not a size" \
 	"$KVMINI" run --debug-exit --kernel "$probe" --memory huge
-bad_input "memory too small" 2 "--memory 2M is too small" \
+bad_input "memory too small" 2 "--memory 2M: .*mem_size_mib. must be between 4 and" \
 	"$KVMINI" run --debug-exit --kernel "$probe" --memory 2M
 
 need_kvm "bad input: kernel files" && {

@@ -85,40 +85,44 @@ static void config_checks_name_the_field(void **state)
 	json_decref(b);
 }
 
-static void config_builds_the_vm(void **state)
+static void config_builds_the_spec(void **state)
 {
 	struct config_error err;
-	struct vm_config vm;
+	struct vm_spec spec;
 	char cmdline[512];
-	json_t *doc = config_new(), *b;
+	json_t *b;
 
 	(void)state;
-	assert_int_equal(config_to_vm(doc, &vm, cmdline, sizeof(cmdline), &err), -1);
+	spec_init(&spec);
 	b = body("{\"kernel_image_path\": \"/k\", \"boot_args\": \"console=ttyS0\"}");
-	assert_int_equal(config_put(doc, SECTION_BOOT_SOURCE, b, false, &err), 0);
+	assert_int_equal(config_put(&spec, SECTION_BOOT_SOURCE, b, false, &err), 0);
 	json_decref(b);
 	b = body("{\"drive_id\": \"data\", \"path_on_host\": \"/d\", \"is_root_device\": false}");
-	assert_int_equal(config_put(doc, SECTION_DRIVE, b, false, &err), 0);
+	assert_int_equal(config_put(&spec, SECTION_DRIVE, b, false, &err), 0);
 	json_decref(b);
 	b = body("{\"drive_id\": \"root\", \"path_on_host\": \"/r\", \"is_root_device\": true, "
 		 "\"is_read_only\": true, \"io_engine\": \"Sync\"}");
-	assert_int_equal(config_put(doc, SECTION_DRIVE, b, false, &err), 0);
+	assert_int_equal(config_put(&spec, SECTION_DRIVE, b, false, &err), 0);
 	json_decref(b);
 	b = body("{\"drive_id\": \"two\", \"path_on_host\": \"/r\", \"is_root_device\": true}");
-	assert_int_equal(config_put(doc, SECTION_DRIVE, b, false, &err), -1); /* a second root */
+	assert_int_equal(config_put(&spec, SECTION_DRIVE, b, false, &err), -1); /* a second root */
+	assert_non_null(strstr(err.msg, "only one drive"));
 	json_decref(b);
 	b = body("{\"vcpu_count\": 3}");
-	assert_int_equal(config_put(doc, SECTION_MACHINE, b, true, &err), 0);
+	assert_int_equal(config_put(&spec, SECTION_MACHINE, b, true, &err), 0);
 	json_decref(b);
-	assert_int_equal(config_to_vm(doc, &vm, cmdline, sizeof(cmdline), &err), 0);
-	assert_int_equal(vm.cpus, 3);
-	assert_int_equal(vm.mem_size, 128 << 20);
-	assert_int_equal(vm.ndisks, 2);
-	assert_string_equal(vm.disks[0].path, "/r"); /* the root drive is vda */
-	assert_true(vm.disks[0].read_only && vm.disks[0].sync_io);
-	assert_string_equal(vm.disks[1].id, "data");
-	assert_string_equal(vm.cmdline, "console=ttyS0 root=/dev/vda ro");
-	json_decref(doc);
+	b = body("{\"drive_id\": \"nope\", \"path_on_host\": \"/x\"}");
+	assert_int_equal(config_put(&spec, SECTION_DRIVE, b, true, &err), -1);
+	assert_non_null(strstr(err.msg, "no drive_id 'nope' to PATCH"));
+	json_decref(b);
+	assert_int_equal(spec.cpus, 3);
+	assert_int_equal(spec.mem_size, 128 << 20);
+	assert_int_equal(spec.ndisks, 2);
+	assert_string_equal(spec_root_disk(&spec)->path, "/r");
+	assert_true(spec.disks[1].read_only && spec.disks[1].sync_io);
+	assert_string_equal(spec.disks[0].id, "data");
+	assert_int_equal(spec_kernel_cmdline(&spec, cmdline, sizeof(cmdline)), 0);
+	assert_string_equal(cmdline, "console=ttyS0 root=/dev/vda ro");
 }
 
 int run_api_tests(void)
@@ -127,7 +131,7 @@ int run_api_tests(void)
 		cmocka_unit_test(http_parses_requests),
 		cmocka_unit_test(http_rejects_what_it_does_not_serve),
 		cmocka_unit_test(config_checks_name_the_field),
-		cmocka_unit_test(config_builds_the_vm),
+		cmocka_unit_test(config_builds_the_spec),
 	};
 	return cmocka_run_group_tests_name("api", tests, NULL, NULL);
 }

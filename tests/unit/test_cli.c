@@ -25,12 +25,12 @@ static void parses_a_full_command(void **state)
 
 	(void)state;
 	assert_int_equal(cli_parse_run(13, argv, &o), 0);
-	assert_string_equal(o.vm.kernel, "k");
-	assert_string_equal(o.vm.initrd, "i");
-	assert_string_equal(o.vm.cmdline, "a b");
-	assert_int_equal(o.vm.cpus, 4);
-	assert_int_equal(o.vm.mem_size, GiB);
-	assert_int_equal(o.vm.on_reboot, REBOOT_RESTART);
+	assert_string_equal(o.spec.kernel, "k");
+	assert_string_equal(o.spec.initrd, "i");
+	assert_string_equal(o.spec.boot_args, "a b");
+	assert_int_equal(o.spec.cpus, 4);
+	assert_int_equal(o.spec.mem_size, GiB);
+	assert_int_equal(o.spec.on_reboot, REBOOT_RESTART);
 }
 
 static void defaults(void **state)
@@ -39,12 +39,49 @@ static void defaults(void **state)
 
 	(void)state;
 	assert_int_equal(parse(&o, "--kernel", "k", NULL, NULL), 0);
-	assert_int_equal(o.vm.cpus, 1);
-	assert_int_equal(o.vm.mem_size, DEFAULT_MEM_SIZE);
-	assert_string_equal(o.vm.cmdline, "");
-	assert_null(o.vm.initrd);
+	assert_int_equal(o.spec.cpus, 1);
+	assert_int_equal(o.spec.mem_size, SPEC_DEFAULT_MEM);
+	assert_string_equal(o.spec.boot_args, SPEC_DEFAULT_BOOT_ARGS);
+	assert_string_equal(o.spec.initrd, "");
 	assert_int_equal(parse(&o, "--memory=512", "--kernel=k", NULL, NULL), 0);
-	assert_int_equal(o.vm.mem_size, 512 * MiB);
+	assert_int_equal(o.spec.mem_size, 512 * MiB);
+}
+
+/*
+ * Devices get their ids when they are described: a disk without one was
+ * "drive" in the VMM and "drive0" in GET /vm/config, so PATCH
+ * /drives/drive0 failed, and two such disks shared their metrics.
+ */
+static void devices_get_unique_ids(void **state)
+{
+	struct run_options o;
+	char *argv[] = { "run",	   "--kernel", "k",	"--disk", "path=/a",
+			 "--disk", "path=/b",  "--net", "tap=t0", NULL };
+
+	(void)state;
+	assert_int_equal(cli_parse_run(9, argv, &o), 0);
+	assert_int_equal(o.spec.ndisks, 2);
+	assert_string_equal(o.spec.disks[0].id, "drive0");
+	assert_string_equal(o.spec.disks[1].id, "drive1");
+	assert_string_equal(o.spec.nics[0].id, "eth0");
+	assert_int_equal(parse(&o, "--kernel", "k", "--disk", "path=/a,id=x,cache=none,ro"), 0);
+	assert_true(o.spec.disks[0].direct && o.spec.disks[0].read_only);
+	assert_false(o.spec.disks[0].no_flush);
+	assert_int_equal(parse(&o, "--kernel", "k", "--disk", "path=/a,cache=unsafe,io=sync"), 0);
+	assert_true(o.spec.disks[0].no_flush && o.spec.disks[0].sync_io);
+	assert_int_equal(parse(&o, "--kernel", "k", "--disk", "ro"), EXIT_BAD_INPUT);
+	assert_int_equal(parse(&o, "--kernel", "k", "--disk", "path=x,cache=sometimes"),
+			 EXIT_BAD_INPUT);
+	assert_int_equal(parse(&o, "--kernel", "k", "--disk", "path=x,id=123456789012345678901"),
+			 EXIT_BAD_INPUT);
+	assert_int_equal(parse(&o, "--kernel", "k", "--disk", "path=x,,ro"), EXIT_BAD_INPUT);
+	assert_int_equal(parse(&o, "--kernel", "k", "--net", "tap=t,mac=01:00:00:00:00:01"),
+			 EXIT_BAD_INPUT); /* multicast */
+	assert_int_equal(parse(&o, "--kernel", "k", "--net", "mac=02:00:00:00:00:01"),
+			 EXIT_BAD_INPUT); /* no tap */
+	assert_int_equal(parse(&o, "--kernel", "k", "--vsock", "cid=2,uds=/s"), EXIT_BAD_INPUT);
+	assert_int_equal(parse(&o, "--kernel", "k", "--vsock", "cid=3,uds=/s"), 0);
+	assert_int_equal(o.spec.vsock.guest_cid, 3);
 }
 
 static void rejects_bad_values(void **state)
@@ -96,6 +133,7 @@ int run_cli_tests(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(parses_a_full_command),
 		cmocka_unit_test(defaults),
+		cmocka_unit_test(devices_get_unique_ids),
 		cmocka_unit_test(rejects_bad_values),
 		cmocka_unit_test(jail_refuses_ids_that_keep_root),
 	};

@@ -107,7 +107,7 @@ static void bad_chain_mid_frame_completes_each_once(void **state)
 	uint8_t frame[312] = { 0 };
 	uint8_t *a = f->vm.ram.host + DATA;
 
-	for (size_t i = HDR_LEN; i < sizeof(frame); i++)
+	for (size_t i = NET_HDR_LEN; i < sizeof(frame); i++)
 		frame[i] = i;
 	put_desc(f, 0, DATA, 100);
 	put_desc(f, 1, 64 * MiB, 100); /* B: outside RAM */
@@ -125,7 +125,7 @@ static void bad_chain_mid_frame_completes_each_once(void **state)
 	assert_true(used_entry(f, 1) == ((uint64_t)0 << 32 | 100));
 	assert_true(used_entry(f, 2) == ((uint64_t)2 << 32 | 212));
 	assert_int_equal(a[10] | a[11] << 8, 2);
-	assert_memory_equal(a + HDR_LEN, frame + HDR_LEN, 100 - HDR_LEN);
+	assert_memory_equal(a + NET_HDR_LEN, frame + NET_HDR_LEN, 100 - NET_HDR_LEN);
 	assert_memory_equal(f->vm.ram.host + DATA + 0x1000, frame + 100, 212);
 	assert_false(f->net.pending);
 }

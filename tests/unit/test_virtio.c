@@ -347,22 +347,6 @@ static void blk_rejects_bad_requests(void **state)
 	unlink(path);
 }
 
-static void disk_spec_parsing(void **state)
-{
-	struct disk_config d;
-
-	(void)state;
-	assert_int_equal(disk_config_parse("path=/a/b.img,ro,id=disk0,cache=none", &d), 0);
-	assert_string_equal(d.path, "/a/b.img");
-	assert_true(d.read_only);
-	assert_true(d.cache_none);
-	assert_string_equal(d.id, "disk0");
-	assert_int_equal(disk_config_parse("ro", &d), -1);
-	assert_int_equal(disk_config_parse("path=x,cache=sometimes", &d), -1);
-	assert_int_equal(disk_config_parse("path=x,id=123456789012345678901", &d), -1);
-	assert_int_equal(disk_config_parse("path=", &d), -1);
-}
-
 /* mmio transport -------------------------------------------------------- */
 
 static void noop_notify(struct virtio_dev *vdev, int queue)
@@ -474,7 +458,6 @@ int run_virtio_tests(void)
 		cmocka_unit_test_setup_teardown(event_idx_suppression, setup, teardown),
 		cmocka_unit_test(blk_read_write_flush),
 		cmocka_unit_test(blk_rejects_bad_requests),
-		cmocka_unit_test(disk_spec_parsing),
 		cmocka_unit_test_setup_teardown(mmio_registers_and_state_machine, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("virtio", tests, NULL, NULL);

@@ -17,7 +17,8 @@ void free_fake_ram(struct guest_ram *ram);
 #define UNIT_GROUPS(X) \
 	X(util)        \
 	X(bus)         \
-	X(boot) X(acpi) X(cpuid) X(serial) X(cli) X(console) X(virtio) X(net) X(mptable) X(api)
+	X(boot)        \
+	X(acpi) X(cpuid) X(serial) X(cli) X(console) X(virtio) X(net) X(mptable) X(api) X(spec)
 #define DECLARE_GROUP(name) int run_##name##_tests(void);
 UNIT_GROUPS(DECLARE_GROUP)
 
