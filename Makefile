@@ -11,12 +11,12 @@ XML_LIBS = $(shell pkg-config --libs libxml-2.0)
 # The guest kit (guest/build.sh) and the test bed cache here.
 export KVMINI_CACHE ?= $(CURDIR)/$(BUILD)/cache
 
-CORE_SRCS = util.c memory.c console.c cli.c spec.c vm.c vcpu.c \
+CORE_SRCS = util.c event.c memory.c console.c cli.c spec.c vm.c vcpu.c \
 	kvm/kvm.c \
 	arch/x86/boot.c arch/x86/pvh.c arch/x86/bzimage.c arch/x86/cpu.c arch/x86/acpi.c arch/x86/mptable.c \
 	devices/bus.c devices/serial.c devices/i8042.c devices/acpi_pm.c \
 	devices/debug_exit.c devices/boot_marker.c \
-	virtio/queue.c virtio/mmio.c virtio/blk.c virtio/rng.c virtio/net.c virtio/vsock.c \
+	virtio/queue.c virtio/mmio.c virtio/device.c virtio/blk.c virtio/rng.c virtio/net.c virtio/vsock.c \
 	security/seccomp.c security/jail.c \
 	api/http.c api/server.c api/config.c api/api.c manager/dispatch.c
 SRCS = main.c $(CORE_SRCS)

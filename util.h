@@ -24,6 +24,7 @@ enum kvmini_exit {
 #define KVMINI_VERSION "0.1.0"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 #define ALIGN_UP(x, a) (((x) + ((a)-1)) & ~((uint64_t)(a)-1))
 #define ALIGN_DOWN(x, a) ((x) & ~((uint64_t)(a)-1))
 #define KiB (1024ULL)
@@ -45,6 +46,12 @@ static inline void store_le(uint8_t *data, uint32_t size, uint64_t v)
 	for (uint32_t i = 0; i < size && i < 8; i++)
 		data[i] = v >> (8 * i);
 }
+
+/* One named counter of the metrics. */
+struct metric {
+	const char *name;
+	uint64_t value;
+};
 
 enum log_level {
 	LOG_OFF,

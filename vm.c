@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -10,6 +9,7 @@
 #include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,6 +20,7 @@
 #include "devices/serial.h"
 #include "security/jail.h"
 #include "security/seccomp.h"
+#include "event.h"
 #include "util.h"
 #include "virtio/virtio.h"
 #include "vm.h"
@@ -303,56 +304,113 @@ int vm_block_signals(void)
 	return pthread_sigmask(SIG_BLOCK, &set, NULL) ? -1 : 0;
 }
 
-/*
- * The console socket (kvmini's manager attaches here): one client at a
- * time, whose bytes go to the guest raw; it detaches itself.
- */
-static void console_socket_event(struct vm *vm, struct pollfd *fds)
+/* The VM's thread waits on these: exits, signals, and the console's inputs. */
+struct vm_loop {
+	struct vm *vm;
+	struct event_loop loop;
+	struct event exit_ev, signal_ev, stdin_ev, listen_ev, client_ev, trim_ev;
+	struct console_filter filter;
+	int client_fd; /* the console socket's one client, or -1 */
+	bool stdin_file; /* stdin is a file, which epoll cannot watch: always ready */
+};
+
+static void exit_ready(struct event *ev, uint32_t events)
 {
-	if (fds[3].fd >= 0 && (fds[3].revents & POLLIN)) {
-		int fd = accept4(fds[3].fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	(void)events;
+	event_loop_stop(ev->loop);
+}
 
-		if (fd >= 0 && fds[4].fd >= 0) {
-			static const char busy[] = "kvmini: the console is in use\r\n";
+static void signal_ready(struct event *ev, uint32_t events)
+{
+	struct vm_loop *l = ev->ctx;
+	struct signalfd_siginfo si;
 
-			if (write(fd, busy, sizeof(busy) - 1) < 0)
-				log_warn("console: %s", strerror(errno));
-			close(fd);
-		} else if (fd >= 0) {
-			fds[4].fd = fd;
-			serial_attach(vm->serial, fd);
-		}
-	}
-	if (fds[4].fd >= 0 && (fds[4].revents & (POLLIN | POLLHUP | POLLERR))) {
-		uint8_t in[256];
-		ssize_t n = read(fds[4].fd, in, sizeof(in));
-
-		if (n > 0) {
-			serial_receive(vm->serial, in, n);
-		} else if (n == 0 || errno != EAGAIN) {
-			serial_attach(vm->serial, -1);
-			close(fds[4].fd);
-			fds[4].fd = -1;
-		}
+	(void)events;
+	if (read(ev->fd, &si, sizeof(si)) == sizeof(si)) {
+		log_info("stopping on signal %u", si.ssi_signo);
+		vm_request_exit(l->vm, 128 + si.ssi_signo);
 	}
 }
 
 /* Keyboard input from stdin, with the Ctrl-A escape filtered out. */
-static void console_input_event(struct vm *vm, struct console_filter *filter, struct pollfd *pfd)
+static void read_stdin(struct vm_loop *l)
 {
 	uint8_t in[256], out[512];
 	ssize_t n = read(STDIN_FILENO, in, sizeof(in));
 	long m;
 
 	if (n <= 0) {
-		pfd->fd = -1; /* EOF: the guest keeps running */
+		/* EOF: the guest keeps running */
+		event_del(&l->stdin_ev);
+		l->stdin_file = false;
 		return;
 	}
-	m = console_filter(filter, in, n, out);
+	m = console_filter(&l->filter, in, n, out);
 	if (m < 0)
-		vm_request_exit(vm, EXIT_QUIT);
+		vm_request_exit(l->vm, EXIT_QUIT);
 	else if (m)
-		serial_receive(vm->serial, out, m);
+		serial_receive(l->vm->serial, out, m);
+}
+
+static void stdin_ready(struct event *ev, uint32_t events)
+{
+	(void)events;
+	read_stdin(ev->ctx);
+}
+
+static void detach_client(struct vm_loop *l)
+{
+	if (l->client_fd < 0)
+		return;
+	serial_attach(l->vm->serial, -1);
+	event_del(&l->client_ev);
+	close(l->client_fd);
+	l->client_fd = -1;
+}
+
+static void client_ready(struct event *ev, uint32_t events)
+{
+	struct vm_loop *l = ev->ctx;
+	uint8_t in[256];
+	ssize_t n = read(l->client_fd, in, sizeof(in));
+
+	(void)events;
+	if (n > 0)
+		serial_receive(l->vm->serial, in, n);
+	else if (n == 0 || errno != EAGAIN)
+		detach_client(l);
+}
+
+/*
+ * The console socket (kvmini's manager attaches here): one client at a
+ * time, whose bytes go to the guest raw; it detaches itself.
+ */
+static void listen_ready(struct event *ev, uint32_t events)
+{
+	static const char busy[] = "kvmini: the console is in use\r\n";
+	struct vm_loop *l = ev->ctx;
+	int fd = accept4(ev->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+	(void)events;
+	if (fd < 0)
+		return;
+	if (l->client_fd >= 0 ||
+	    event_add(&l->loop, &l->client_ev, fd, EPOLLIN, client_ready, l) < 0) {
+		if (write(fd, busy, sizeof(busy) - 1) < 0)
+			log_warn("console: %s", strerror(errno));
+		close(fd);
+		return;
+	}
+	l->client_fd = fd;
+	serial_attach(l->vm->serial, fd);
+}
+
+static void trim_ready(struct event *ev, uint32_t events)
+{
+	struct vm_loop *l = ev->ctx;
+
+	(void)events;
+	serial_trim_log(l->vm->serial);
 }
 
 int vm_signal_fd(void)
@@ -367,72 +425,84 @@ int vm_signal_fd(void)
 	return fd;
 }
 
-int vm_run(struct vm *vm)
+static int watch_vm(struct vm_loop *l, int signal_fd)
 {
-	struct console_filter filter = { 0 };
-	struct pollfd fds[6];
-	int signal_fd = vm_signal_fd(), code;
+	struct vm *vm = l->vm;
 
-	if (signal_fd < 0)
-		return EXIT_HOST_ERROR;
-	if (vm->host->jail && jail_drop_privileges(vm->host->jail)) {
-		close(signal_fd);
-		return EXIT_HOST_ERROR;
+	if (event_loop_init(&l->loop) < 0 ||
+	    event_add(&l->loop, &l->exit_ev, vm->exit_event_fd, EPOLLIN, exit_ready, l) < 0 ||
+	    event_add(&l->loop, &l->signal_ev, signal_fd, EPOLLIN, signal_ready, l) < 0)
+		return -1;
+	/* A file (kvmini < input) is read on every turn; /dev/null is no input. */
+	if (event_add(&l->loop, &l->stdin_ev, STDIN_FILENO, EPOLLIN, stdin_ready, l) < 0) {
+		int err = errno;
+		struct stat st;
+
+		l->stdin_file = err == EPERM && !fstat(STDIN_FILENO, &st) && S_ISREG(st.st_mode);
+		if (err != EPERM)
+			log_warn("console input: %s; the guest gets none", strerror(err));
 	}
+	if (vm->host->console_listen_fd >= 0 &&
+	    event_add(&l->loop, &l->listen_ev, vm->host->console_listen_fd, EPOLLIN, listen_ready,
+		      l) < 0)
+		return -1;
+	if (vm->serial->trim_event_fd >= 0 &&
+	    event_add(&l->loop, &l->trim_ev, vm->serial->trim_event_fd, EPOLLIN, trim_ready, l) < 0)
+		return -1;
+	return 0;
+}
+
+static void start_vcpus(struct vm *vm)
+{
 	for (unsigned int i = 0; i < vm->ncpus; i++) {
 		int err = pthread_create(&vm->vcpus[i].thread, NULL, vcpu_thread, &vm->vcpus[i]);
 		char name[16];
 
-		if (!err) {
-			snprintf(name, sizeof(name), "vcpu%u", i);
-			pthread_setname_np(vm->vcpus[i].thread, name);
-		}
 		if (err) {
 			log_error("starting vCPU %u: %s", i, strerror(err));
 			vm_request_exit(vm, EXIT_HOST_ERROR);
 			break;
 		}
+		snprintf(name, sizeof(name), "vcpu%u", i);
+		pthread_setname_np(vm->vcpus[i].thread, name);
 		vm->vcpus[i].running = true;
 	}
-	/* Setup is done: from here the main thread only runs the loop below. */
+}
+
+int vm_run(struct vm *vm)
+{
+	struct vm_loop l = { .vm = vm, .client_fd = -1, .loop.epoll_fd = -1 };
+	int signal_fd = vm_signal_fd(), code;
+
+	if (signal_fd < 0 || watch_vm(&l, signal_fd) ||
+	    (vm->host->jail && jail_drop_privileges(vm->host->jail))) {
+		event_loop_close(&l.loop);
+		if (signal_fd >= 0)
+			close(signal_fd);
+		return EXIT_HOST_ERROR;
+	}
+	start_vcpus(vm);
+	/* Setup is done: from here the VM's thread only runs its loop. */
 	if (seccomp_apply(ROLE_MAIN))
 		vm_request_exit(vm, EXIT_HOST_ERROR);
-	fds[0] = (struct pollfd){ .fd = vm->exit_event_fd, .events = POLLIN };
-	fds[1] = (struct pollfd){ .fd = signal_fd, .events = POLLIN };
-	fds[2] = (struct pollfd){ .fd = STDIN_FILENO, .events = POLLIN };
-	fds[3] = (struct pollfd){ .fd = vm->host->console_listen_fd, .events = POLLIN };
-	fds[4] = (struct pollfd){ .fd = -1, .events = POLLIN };
-	fds[5] = (struct pollfd){ .fd = vm->serial->trim_event_fd, .events = POLLIN };
-	while (!(fds[0].revents & POLLIN)) {
+	while (!l.loop.stop) {
 		/* A capped console log is looked at every 10 s, too. */
-		int ready = poll(fds, ARRAY_SIZE(fds), fds[5].fd >= 0 ? 10000 : -1);
+		int timeout = l.stdin_file ? 0 : vm->serial->trim_event_fd >= 0 ? 10000 : -1;
+		int ready = event_loop_run_once(&l.loop, timeout);
 
-		if (ready == 0)
+		if (l.stdin_file)
+			read_stdin(&l);
+		else if (ready == 0)
 			serial_trim_log(vm->serial);
-		if (ready < 0 && errno != EINTR) {
-			log_error("poll: %s", strerror(errno));
+		if (ready < 0) {
+			log_error("epoll_wait: %s", strerror(errno));
 			vm_request_exit(vm, EXIT_HOST_ERROR);
 			break;
 		}
-		if (fds[1].revents & POLLIN) {
-			struct signalfd_siginfo si;
-
-			if (read(signal_fd, &si, sizeof(si)) == sizeof(si)) {
-				log_info("stopping on signal %u", si.ssi_signo);
-				vm_request_exit(vm, 128 + si.ssi_signo);
-			}
-		}
-		if (fds[2].revents & (POLLIN | POLLHUP | POLLERR))
-			console_input_event(vm, &filter, &fds[2]);
-		console_socket_event(vm, fds);
-		if (fds[5].revents & POLLIN)
-			serial_trim_log(vm->serial);
 	}
-	if (fds[4].fd >= 0) {
-		serial_attach(vm->serial, -1);
-		close(fds[4].fd);
-	}
+	detach_client(&l);
 	stop_vcpus(vm);
+	event_loop_close(&l.loop);
 	close(signal_fd);
 	pthread_mutex_lock(&vm->lock);
 	code = vm->exit_code;
@@ -471,6 +541,43 @@ static unsigned int running_vcpus(const struct vm *vm)
 	return n;
 }
 
+void vm_read_metrics(struct vm *vm, struct vm_metrics *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (unsigned int i = 0; i < vm->ncpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		out->exits_io_in += __atomic_load_n(&v->exits_io_in, __ATOMIC_RELAXED);
+		out->exits_io_out += __atomic_load_n(&v->exits_io_out, __ATOMIC_RELAXED);
+		out->exits_mmio_read += __atomic_load_n(&v->exits_mmio_read, __ATOMIC_RELAXED);
+		out->exits_mmio_write += __atomic_load_n(&v->exits_mmio_write, __ATOMIC_RELAXED);
+	}
+	for (int i = 0; i < vm->nvirtio; i++) {
+		struct virtio_dev *vdev = vm->virtio[i];
+		struct vm_device_metrics *d = &out->devices[out->ndevices];
+
+		if (!vdev->ops->stats)
+			continue;
+		d->group = vdev->ops->metrics_group;
+		d->id = vdev->id;
+		pthread_mutex_lock(&vdev->lock);
+		d->n = vdev->ops->stats(vdev, d->metrics);
+		d->metrics[d->n++] = (struct metric){ "invalid_chains_count", vdev->bad_chains };
+		pthread_mutex_unlock(&vdev->lock);
+		out->ndevices++;
+	}
+}
+
+int vm_send_ctrl_alt_del(struct vm *vm)
+{
+	return i8042_send_ctrl_alt_del(vm->i8042);
+}
+
+int vm_replace_drive(struct vm *vm, const char *id, const char *path)
+{
+	return virtio_blk_replace(vm, id, path);
+}
+
 int vm_pause(struct vm *vm)
 {
 	int ret = 0;
@@ -490,7 +597,7 @@ int vm_pause(struct vm *vm)
 	ret = vm->stopping ? -1 : 0;
 	pthread_mutex_unlock(&vm->lock);
 	for (int i = 0; i < vm->nvirtio; i++)
-		virtio_mmio_pause(vm->virtio[i], true);
+		virtio_dev_pause(vm->virtio[i], true);
 	return ret;
 }
 
@@ -503,7 +610,7 @@ int vm_resume(struct vm *vm)
 	}
 	pthread_mutex_unlock(&vm->lock);
 	for (int i = 0; i < vm->nvirtio; i++)
-		virtio_mmio_pause(vm->virtio[i], false);
+		virtio_dev_pause(vm->virtio[i], false);
 	pthread_mutex_lock(&vm->lock);
 	__atomic_store_n(&vm->paused, false, __ATOMIC_RELEASE);
 	pthread_cond_broadcast(&vm->pause_cond);

@@ -82,6 +82,28 @@ void vm_destroy(struct vm *vm);
 int vm_pause(struct vm *vm);
 int vm_resume(struct vm *vm);
 
+/*
+ * For the API: what it reads and asks of a running VM, without reaching
+ * into it. Thread-safe.
+ */
+#define VM_MAX_DEVICE_METRICS 9
+struct vm_device_metrics {
+	const char *group; /* "block", "net", "entropy", "vsock" */
+	const char *id; /* "": the device has none */
+	struct metric metrics[VM_MAX_DEVICE_METRICS];
+	int n;
+};
+struct vm_metrics {
+	uint64_t exits_io_in, exits_io_out, exits_mmio_read, exits_mmio_write;
+	struct vm_device_metrics devices[MAX_VIRTIO_DEVICES];
+	int ndevices;
+};
+void vm_read_metrics(struct vm *vm, struct vm_metrics *out);
+/* Types Ctrl-Alt-Del on the keyboard; -1 if its queue is full. */
+int vm_send_ctrl_alt_del(struct vm *vm);
+/* Swaps drive @id's backing file for @path, live; 0, or -1 after logging. */
+int vm_replace_drive(struct vm *vm, const char *id, const char *path);
+
 /* For devices. */
 void vm_request_exit(struct vm *vm, int code);
 void vm_irq_line(struct vm *vm, unsigned int irq, int level);

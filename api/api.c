@@ -21,8 +21,6 @@
 #include "api/server.h"
 #include "security/seccomp.h"
 #include "util.h"
-#include "virtio/blk.h"
-#include "virtio/virtio.h"
 #include "vm.h"
 
 #define FIRECRACKER_API_VERSION "1.7.0" /* the API kvmini speaks */
@@ -72,8 +70,8 @@ static int reply_fault(struct http_response *resp, int status, const char *msg)
 static json_t *vm_metrics(struct api *api)
 {
 	struct timespec ts;
-	json_t *m, *vcpu, *group;
-	uint64_t exits[4] = { 0 };
+	struct vm_metrics vm;
+	json_t *m;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	m = json_pack("{s:I,s:{s:I,s:I},s:{s:s}}", "utc_timestamp_ms",
@@ -82,50 +80,36 @@ static json_t *vm_metrics(struct api *api)
 		      (json_int_t)api->errors, "vmm", "state", state_names[api->state]);
 	if (!api->vm)
 		return m;
-	for (unsigned int i = 0; i < api->vm->ncpus; i++) {
-		struct vcpu *v = &api->vm->vcpus[i];
-
-		exits[0] += __atomic_load_n(&v->exits_io_in, __ATOMIC_RELAXED);
-		exits[1] += __atomic_load_n(&v->exits_io_out, __ATOMIC_RELAXED);
-		exits[2] += __atomic_load_n(&v->exits_mmio_read, __ATOMIC_RELAXED);
-		exits[3] += __atomic_load_n(&v->exits_mmio_write, __ATOMIC_RELAXED);
-	}
-	vcpu = json_pack("{s:I,s:I,s:I,s:I}", "exit_io_in", (json_int_t)exits[0], "exit_io_out",
-			 (json_int_t)exits[1], "exit_mmio_read", (json_int_t)exits[2],
-			 "exit_mmio_write", (json_int_t)exits[3]);
-	json_object_set_new(m, "vcpu", vcpu);
+	vm_read_metrics(api->vm, &vm);
+	json_object_set_new(m, "vcpu",
+			    json_pack("{s:I,s:I,s:I,s:I}", "exit_io_in", (json_int_t)vm.exits_io_in,
+				      "exit_io_out", (json_int_t)vm.exits_io_out, "exit_mmio_read",
+				      (json_int_t)vm.exits_mmio_read, "exit_mmio_write",
+				      (json_int_t)vm.exits_mmio_write));
 	/* One object per device ("block_rootfs"), and per kind the sums ("block"). */
-	for (int i = 0; i < api->vm->nvirtio; i++) {
-		struct virtio_dev *vdev = api->vm->virtio[i];
-		struct virtio_stat stats[VIRTIO_MAX_STATS];
+	for (int i = 0; i < vm.ndevices; i++) {
+		const struct vm_device_metrics *d = &vm.devices[i];
+		json_t *group = json_object_get(m, d->group), *dev = json_object();
 		char key[64];
-		json_t *dev = json_object();
-		int n;
 
-		if (!vdev->ops->stats)
-			continue;
-		pthread_mutex_lock(&vdev->lock);
-		n = vdev->ops->stats(vdev, stats);
-		pthread_mutex_unlock(&vdev->lock);
-		group = json_object_get(m, vdev->ops->metrics_group);
 		if (!group) {
 			group = json_object();
-			json_object_set_new(m, vdev->ops->metrics_group, group);
+			json_object_set_new(m, d->group, group);
 		}
-		for (int s = 0; s < n; s++) {
-			const char *name = stats[s].name;
+		for (int s = 0; s < d->n; s++) {
+			const char *name = d->metrics[s].name;
 			json_int_t sum = json_integer_value(json_object_get(group, name));
 
-			json_object_set_new(dev, name, json_integer(stats[s].value));
-			json_object_set_new(group, name, json_integer(sum + stats[s].value));
+			json_object_set_new(dev, name, json_integer(d->metrics[s].value));
+			if (strcmp(name, "invalid_chains_count"))
+				json_object_set_new(group, name,
+						    json_integer(sum + d->metrics[s].value));
 		}
-		json_object_set_new(dev, "invalid_chains_count", json_integer(vdev->bad_chains));
-		if (vdev->id[0]) {
-			snprintf(key, sizeof(key), "%s_%s", vdev->ops->metrics_group, vdev->id);
+		snprintf(key, sizeof(key), "%s_%s", d->group, d->id);
+		if (d->id[0])
 			json_object_set_new(m, key, dev);
-		} else {
+		else
 			json_decref(dev);
-		}
 	}
 	return m;
 }
@@ -256,7 +240,7 @@ static int put_action(struct api *api, json_t *body, struct http_response *resp)
 				 state_names[api->state]);
 			return reply_fault(resp, 400, msg);
 		}
-		if (i8042_send_ctrl_alt_del(api->vm->i8042))
+		if (vm_send_ctrl_alt_del(api->vm))
 			return reply_fault(resp, 400,
 					   "SendCtrlAltDel: the keyboard buffer is full");
 		return reply(resp, 204, NULL);
@@ -305,7 +289,7 @@ static int patch_drive_live(struct api *api, const char *id, json_t *body,
 		return reply_fault(resp, 400, "drives: field 'rate_limiter' is not supported yet");
 	if (!path)
 		return reply(resp, 204, NULL);
-	if (virtio_blk_replace(api->vm, id, path))
+	if (vm_replace_drive(api->vm, id, path))
 		return reply_fault(resp, 400, "drives: cannot swap the backing file; see the log");
 	if (config_put(&api->spec, SECTION_DRIVE, body, true, &err))
 		log_warn("API: %s", err.msg);

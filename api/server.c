@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * The API socket: one thread, non-blocking clients on epoll. No client
+ * The API socket: one thread, non-blocking clients on its event loop. No client
  * can hold the server: each has a bounded buffer, a deadline to finish a
  * request it began and an idle timeout, and the server takes a bounded
  * number of them at once.
@@ -16,17 +16,17 @@
 #include <unistd.h>
 
 #include "api/server.h"
+#include "event.h"
 #include "util.h"
 
 #define MAX_CLIENTS 32
 #define CLIENT_BUF (HTTP_MAX_HEAD + HTTP_MAX_BODY)
 #define REQUEST_DEADLINE_NS (10 * 1000000000ULL) /* from a request's first byte */
 #define IDLE_TIMEOUT_NS (300 * 1000000000ULL)
-#define TAG_LISTEN (-1)
-#define TAG_STOP (-2)
-
 struct client {
 	int fd; /* -1: slot free */
+	struct event ev;
+	struct server *srv;
 	char buf[CLIENT_BUF];
 	size_t len;
 	uint64_t request_start_ns; /* 0: no partial request */
@@ -38,17 +38,26 @@ struct client {
 
 struct server {
 	char path[108];
-	int listen_fd, epoll_fd, stop_fd;
+	int listen_fd, stop_fd;
+	struct event_loop loop;
+	struct event listen_ev, stop_ev;
 	http_handler handle;
 	tick_handler tick;
 	void *ctx;
 	struct client clients[MAX_CLIENTS];
 };
 
+static void accept_clients(struct event *ev, uint32_t events);
+
+static void stop_ready(struct event *ev, uint32_t events)
+{
+	(void)events;
+	event_loop_stop(ev->loop);
+}
+
 struct server *server_create(const char *path, http_handler handle, tick_handler tick, void *ctx)
 {
 	struct server *srv = calloc(1, sizeof(*srv));
-	struct epoll_event ev = { .events = EPOLLIN };
 
 	if (!srv)
 		return NULL;
@@ -58,45 +67,36 @@ struct server *server_create(const char *path, http_handler handle, tick_handler
 	srv->ctx = ctx;
 	for (int i = 0; i < MAX_CLIENTS; i++)
 		srv->clients[i].fd = -1;
-	srv->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	srv->loop.epoll_fd = -1;
 	srv->stop_fd = eventfd(0, EFD_CLOEXEC);
 	srv->listen_fd = unix_listen(path, "API socket");
-	if (srv->epoll_fd < 0 || srv->stop_fd < 0 || srv->listen_fd < 0) {
+	if (event_loop_init(&srv->loop) < 0 || srv->stop_fd < 0 || srv->listen_fd < 0 ||
+	    event_add(&srv->loop, &srv->listen_ev, srv->listen_fd, EPOLLIN, accept_clients, srv) ||
+	    event_add(&srv->loop, &srv->stop_ev, srv->stop_fd, EPOLLIN, stop_ready, srv)) {
 		server_destroy(srv);
 		return NULL;
 	}
-	ev.data.u32 = (uint32_t)TAG_LISTEN;
-	epoll_ctl(srv->epoll_fd, EPOLL_CTL_ADD, srv->listen_fd, &ev);
-	ev.data.u32 = (uint32_t)TAG_STOP;
-	epoll_ctl(srv->epoll_fd, EPOLL_CTL_ADD, srv->stop_fd, &ev);
 	return srv;
 }
 
-static void drop_client(struct server *srv, struct client *c)
+static void drop_client(struct client *c)
 {
-	epoll_ctl(srv->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
+	event_del(&c->ev);
 	close(c->fd);
 	free(c->out);
 	c->fd = -1;
 	c->out = NULL;
 }
 
-static void watch(struct server *srv, struct client *c, uint32_t events)
-{
-	struct epoll_event ev = { .events = events, .data.u32 = c - srv->clients };
-
-	epoll_ctl(srv->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev);
-}
-
 /* Sends what is queued; false when the client is gone. */
-static bool flush_out(struct server *srv, struct client *c)
+static bool flush_out(struct client *c)
 {
 	while (c->out_done < c->out_len) {
 		ssize_t n = send(c->fd, c->out + c->out_done, c->out_len - c->out_done,
 				 MSG_NOSIGNAL | MSG_DONTWAIT);
 
 		if (n < 0 && errno == EAGAIN) {
-			watch(srv, c, EPOLLOUT);
+			event_set(&c->ev, EPOLLOUT);
 			return true;
 		}
 		if (n <= 0)
@@ -108,11 +108,11 @@ static bool flush_out(struct server *srv, struct client *c)
 	c->out_len = c->out_done = 0;
 	if (c->close_after)
 		return false;
-	watch(srv, c, EPOLLIN);
+	event_set(&c->ev, EPOLLIN);
 	return true;
 }
 
-static bool respond(struct server *srv, struct client *c, int status, const char *body)
+static bool respond(struct client *c, int status, const char *body)
 {
 	size_t body_len = body ? strlen(body) : 0;
 	int n;
@@ -129,21 +129,23 @@ static bool respond(struct server *srv, struct client *c, int status, const char
 		memcpy(c->out + n, body, body_len);
 	c->out_len = n + body_len;
 	c->out_done = 0;
-	return flush_out(srv, c);
+	return flush_out(c);
 }
 
-static bool respond_error(struct server *srv, struct client *c, int status, const char *msg)
+static bool respond_error(struct client *c, int status, const char *msg)
 {
 	char body[256];
 
 	snprintf(body, sizeof(body), "{\"fault_message\": \"%s\"}", msg);
 	c->close_after = true; /* the stream cannot be trusted past a bad request */
-	return respond(srv, c, status, body);
+	return respond(c, status, body);
 }
 
 /* Handles every complete request in the buffer; false to drop the client. */
-static bool serve(struct server *srv, struct client *c)
+static bool serve(struct client *c)
 {
+	struct server *srv = c->srv;
+
 	while (c->len && !c->out) {
 		struct http_request req;
 		struct http_response resp = { 0 };
@@ -151,7 +153,7 @@ static bool serve(struct server *srv, struct client *c)
 		bool ok;
 
 		if (used < 0)
-			return respond_error(srv, c, -used, http_reason(-used));
+			return respond_error(c, -used, http_reason(-used));
 		if (!used) {
 			if (!c->request_start_ns)
 				c->request_start_ns = now_ns();
@@ -159,7 +161,7 @@ static bool serve(struct server *srv, struct client *c)
 		}
 		c->close_after = req.close;
 		srv->handle(srv->ctx, &req, &resp);
-		ok = respond(srv, c, resp.status, resp.body);
+		ok = respond(c, resp.status, resp.body);
 		free(resp.body);
 		memmove(c->buf, c->buf + used, c->len - used);
 		c->len -= used;
@@ -170,8 +172,13 @@ static bool serve(struct server *srv, struct client *c)
 	return true;
 }
 
-static void accept_clients(struct server *srv)
+static void client_event(struct event *ev, uint32_t events);
+
+static void accept_clients(struct event *ev, uint32_t events)
 {
+	struct server *srv = ev->ctx;
+
+	(void)events;
 	for (;;) {
 		int fd = accept4(srv->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		struct client *c = NULL;
@@ -195,42 +202,44 @@ static void accept_clients(struct server *srv)
 		c->request_start_ns = 0;
 		c->last_active_ns = now_ns();
 		c->close_after = false;
-		{
-			struct epoll_event ev = { .events = EPOLLIN, .data.u32 = c - srv->clients };
-
-			epoll_ctl(srv->epoll_fd, EPOLL_CTL_ADD, fd, &ev);
+		c->srv = srv;
+		if (event_add(&srv->loop, &c->ev, fd, EPOLLIN, client_event, c) < 0) {
+			log_warn("API: watching a client: %s", strerror(errno));
+			close(fd);
+			c->fd = -1;
 		}
 	}
 }
 
-static void client_event(struct server *srv, struct client *c, uint32_t events)
+static void client_event(struct event *ev, uint32_t events)
 {
+	struct client *c = ev->ctx;
 	ssize_t n;
 
 	c->last_active_ns = now_ns();
 	if (c->out) {
-		if (!flush_out(srv, c) || (!c->out && !serve(srv, c)))
-			drop_client(srv, c);
+		if (!flush_out(c) || (!c->out && !serve(c)))
+			drop_client(c);
 		return;
 	}
 	if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
 		return;
 	if (c->len == sizeof(c->buf)) {
 		/* A full buffer that does not parse is over some bound. */
-		if (!respond_error(srv, c, 413, "request too large"))
-			drop_client(srv, c);
+		if (!respond_error(c, 413, "request too large"))
+			drop_client(c);
 		return;
 	}
 	n = recv(c->fd, c->buf + c->len, sizeof(c->buf) - c->len, MSG_DONTWAIT);
 	if (n < 0 && errno == EAGAIN)
 		return;
 	if (n <= 0) {
-		drop_client(srv, c);
+		drop_client(c);
 		return;
 	}
 	c->len += n;
-	if (!serve(srv, c))
-		drop_client(srv, c);
+	if (!serve(c))
+		drop_client(c);
 }
 
 static void expire_clients(struct server *srv)
@@ -244,10 +253,10 @@ static void expire_clients(struct server *srv)
 			continue;
 		if (c->request_start_ns && now - c->request_start_ns > REQUEST_DEADLINE_NS &&
 		    !c->out) {
-			if (!respond_error(srv, c, 408, "request not completed in time") || !c->out)
-				drop_client(srv, c);
+			if (!respond_error(c, 408, "request not completed in time") || !c->out)
+				drop_client(c);
 		} else if (now - c->last_active_ns > IDLE_TIMEOUT_NS) {
-			drop_client(srv, c);
+			drop_client(c);
 		}
 	}
 }
@@ -256,23 +265,10 @@ void server_run(struct server *srv)
 {
 	uint64_t last_tick = now_ns();
 
-	for (;;) {
-		struct epoll_event events[16];
-		int n = epoll_wait(srv->epoll_fd, events, ARRAY_SIZE(events), 1000);
-
-		if (n < 0 && errno != EINTR) {
+	while (!srv->loop.stop) {
+		if (event_loop_run_once(&srv->loop, 1000) < 0) {
 			log_error("API: epoll_wait: %s", strerror(errno));
 			return;
-		}
-		for (int i = 0; i < n; i++) {
-			int tag = (int)events[i].data.u32;
-
-			if (tag == TAG_STOP)
-				return;
-			if (tag == TAG_LISTEN)
-				accept_clients(srv);
-			else if (srv->clients[tag].fd >= 0)
-				client_event(srv, &srv->clients[tag], events[i].events);
 		}
 		if (now_ns() - last_tick >= 1000000000ULL) {
 			last_tick = now_ns();
@@ -297,13 +293,12 @@ void server_destroy(struct server *srv)
 		return;
 	for (int i = 0; i < MAX_CLIENTS; i++)
 		if (srv->clients[i].fd >= 0)
-			drop_client(srv, &srv->clients[i]);
+			drop_client(&srv->clients[i]);
 	if (srv->listen_fd >= 0) {
 		close(srv->listen_fd);
 		unlink(srv->path);
 	}
-	if (srv->epoll_fd >= 0)
-		close(srv->epoll_fd);
+	event_loop_close(&srv->loop);
 	if (srv->stop_fd >= 0)
 		close(srv->stop_fd);
 	free(srv);

@@ -26,7 +26,7 @@ static void transmit(void *arg)
 static void receive(void *arg)
 {
 	(void)arg;
-	net_tap_ready(&vdev);
+	net_tap_ready(&vdev, &n->tap);
 	net_notify(&vdev, RXQ);
 }
 
@@ -53,7 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	vdev.ops = &net_ops;
 	vdev.priv = n;
 	vdev.vm = vm;
-	vdev.irq_fd = vdev.epoll_fd = -1;
+	vdev.irq_fd = vdev.loop.epoll_fd = -1;
 	vdev.features = NET_FEATURES;
 	vdev.driver_features = (uint64_t)data[0] << 8 | 1ULL << VIRTIO_F_VERSION_1;
 	vdev.status = VIRTIO_STATUS_DRIVER_OK;

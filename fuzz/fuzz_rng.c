@@ -22,13 +22,12 @@ static int fuzz_one(const uint8_t *data, size_t size)
 	memcpy(vm->ram.host, data + 2, size - 2 < RING_BYTES ? size - 2 : RING_BYTES);
 	memset(&vdev, 0, sizeof(vdev));
 	memset(&r, 0, sizeof(r));
-	r.timer_fd = -1;
 	r.tokens = (uint64_t)data[1] << 10;
 	r.last_ns = now_ns();
 	vdev.ops = &rng_ops;
 	vdev.priv = &r;
 	vdev.vm = vm;
-	vdev.irq_fd = vdev.epoll_fd = -1;
+	vdev.irq_fd = vdev.loop.epoll_fd = -1;
 	vdev.driver_features =
 	    (uint64_t)(data[0] & 1) << VIRTIO_F_RING_EVENT_IDX | 1ULL << VIRTIO_F_VERSION_1;
 	vdev.status = VIRTIO_STATUS_DRIVER_OK;

@@ -41,14 +41,14 @@ static void run_device(void *arg)
 	vdev.ops = &vsock_ops;
 	vdev.priv = v;
 	vdev.vm = vm;
-	vdev.irq_fd = vdev.epoll_fd = -1;
+	vdev.irq_fd = vdev.loop.epoll_fd = -1;
 	vdev.driver_features =
 	    (uint64_t)(data[0] & 1) << VIRTIO_F_RING_EVENT_IDX | 1ULL << VIRTIO_F_VERSION_1;
 	vdev.status = VIRTIO_STATUS_DRIVER_OK;
 	fuzz_queue(&vdev.queues[RXQ], 0x0000, 1u << (data[0] >> 1 & 7), &vm->ram);
 	fuzz_queue(&vdev.queues[TXQ], 0x4000, 1u << (data[0] >> 4 & 7), &vm->ram);
 	vsock_notify(&vdev, TXQ);
-	vsock_ready(&vdev);
+	vsock_ready(&vdev, &v->conns_watch);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -60,7 +60,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		v = calloc(1, sizeof(*v));
 		v->buffers = mmap(NULL, (size_t)MAX_CONNS * BUF_ALLOC, PROT_READ | PROT_WRITE,
 				  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-		v->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+		if (event_loop_init(&v->conns_loop))
+			abort();
 		v->listen_fd = -1;
 		v->config.guest_cid = 3;
 	}

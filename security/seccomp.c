@@ -94,8 +94,8 @@ static const unsigned long api_ioctls[] = { BLKGETSIZE64, KVM_IRQ_LINE };
 
 /* The VM's thread: console (stdin, the socket, the log's trim), signals, exits. */
 static const int main_syscalls[] = {
-	SCMP_SYS(poll),	 SCMP_SYS(ppoll), SCMP_SYS(accept4),   SCMP_SYS(close),
-	SCMP_SYS(fstat), SCMP_SYS(lseek), SCMP_SYS(ftruncate), SCMP_SYS(pread64),
+	SCMP_SYS(epoll_wait), SCMP_SYS(epoll_ctl), SCMP_SYS(accept4),	SCMP_SYS(close),
+	SCMP_SYS(fstat),      SCMP_SYS(lseek),	   SCMP_SYS(ftruncate), SCMP_SYS(pread64),
 };
 /* KVM_IRQ_LINE: console input; TC*: the terminal given back if a vCPU hangs. */
 static const unsigned long main_ioctls[] = { KVM_IRQ_LINE, TCGETS, TCSETS, TCSETSW, TCSETSF };

@@ -37,6 +37,7 @@
 #define SEG_MAX (VIRTQ_MAX_SIZE - 2) /* header and status take two */
 #define MAX_DISCARD_SECTORS (1U << 22) /* 2 GiB per segment */
 #define ID_BYTES 20
+#define HDR_BYTES 16 /* struct virtio_blk_outhdr */
 
 #define QUEUE_DEPTH 64
 #define SLOT_IOV (SEG_MAX + 2)
@@ -68,6 +69,7 @@ struct blk {
 	bool uring_ok;
 	struct io_uring ring;
 	int ring_event_fd;
+	struct virtio_watch completions; /* on ring_event_fd */
 	unsigned int inflight, queued;
 	uint32_t generation; /* bumped on device reset: late completions drop */
 	struct blk_slot slots[QUEUE_DEPTH];
@@ -222,7 +224,7 @@ static int write_zeroes(int fd, off_t off, off_t len)
 	return 0;
 }
 
-static uint8_t discard(struct blk *b, struct virtq_chain *c, size_t data_len, bool zeroes)
+static uint8_t discard(struct blk *b, const struct virtq_chain *c, size_t data_len, bool zeroes)
 {
 	struct {
 		uint64_t sector;
@@ -233,7 +235,8 @@ static uint8_t discard(struct blk *b, struct virtq_chain *c, size_t data_len, bo
 	int mode;
 
 	/* One segment per request: max_discard_seg is 1. */
-	if (data_len != sizeof(seg) || iov_to_buf(c->out, c->nout, 16, &seg, sizeof(seg)) != 16)
+	if (data_len != sizeof(seg) ||
+	    iov_to_buf(c->out, c->nout, HDR_BYTES, &seg, sizeof(seg)) != sizeof(seg))
 		return VIRTIO_BLK_S_UNSUPP;
 	if (b->read_only || seg.num_sectors > MAX_DISCARD_SECTORS ||
 	    !in_range(b, seg.sector, (uint64_t)seg.num_sectors * SECTOR) ||
@@ -253,69 +256,117 @@ static uint8_t discard(struct blk *b, struct virtq_chain *c, size_t data_len, bo
 	return write_zeroes(b->fd, off, len) ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
 }
 
-uint32_t blk_handle(struct blk *b, struct virtq_chain *c, bool flush_negotiated)
+/* The status byte: the last byte of the writable buffers. */
+static uint8_t *status_byte(const struct virtq_chain *c)
+{
+	for (int i = c->nin - 1; i >= 0; i--)
+		if (c->in[i].iov_len)
+			return (uint8_t *)c->in[i].iov_base + c->in[i].iov_len - 1;
+	return NULL;
+}
+
+/* A request, parsed and checked once; the sync and io_uring paths execute it. */
+struct blk_req {
+	const struct virtq_chain *chain;
+	bool has_header; /* false: too short to hold one */
+	uint32_t type;
+	uint8_t status; /* VIRTIO_BLK_S_OK, or the answer parsing decided */
+	uint8_t *status_byte; /* NULL: no writable byte, so no answer at all */
+	uint64_t offset; /* bytes, for reads and writes */
+	size_t len; /* data bytes: read, written, a discard's segment, GET_ID's */
+};
+
+static void parse_request(const struct blk *b, const struct virtq_chain *c, struct blk_req *r)
 {
 	struct {
 		uint32_t type;
 		uint32_t reserved;
 		uint64_t sector;
 	} hdr;
-	uint8_t status = VIRTIO_BLK_S_OK;
-	size_t in_data, out_data;
-	uint32_t used = 1;
-	int n;
 
-	/* Without a writable status byte there is no way to answer. */
+	memset(r, 0, sizeof(*r));
+	r->chain = c;
 	if (c->in_len < 1 || c->in_len > UINT32_MAX)
-		return 0;
-	in_data = c->in_len - 1;
+		return;
+	r->status_byte = status_byte(c);
 	if (iov_to_buf(c->out, c->nout, 0, &hdr, sizeof(hdr)) != sizeof(hdr)) {
-		status = VIRTIO_BLK_S_IOERR;
-		goto done;
+		r->status = VIRTIO_BLK_S_IOERR;
+		return;
 	}
-	out_data = c->out_len - sizeof(hdr);
+	r->has_header = true;
+	r->type = hdr.type;
 	switch (hdr.type) {
 	case VIRTIO_BLK_T_IN:
-		if (in_data % SECTOR || !in_range(b, hdr.sector, in_data)) {
-			status = VIRTIO_BLK_S_IOERR;
-			break;
-		}
-		n = iov_slice(c->in, c->nin, 0, in_data, b->iov);
-		if (blk_rw(b, b->iov, n, hdr.sector * SECTOR, in_data, false))
-			status = VIRTIO_BLK_S_IOERR;
-		else
-			used += in_data;
-		break;
 	case VIRTIO_BLK_T_OUT:
-		if (b->read_only || out_data % SECTOR || !in_range(b, hdr.sector, out_data)) {
-			status = VIRTIO_BLK_S_IOERR;
-			break;
-		}
-		n = iov_slice(c->out, c->nout, sizeof(hdr), out_data, b->iov);
-		if (blk_rw(b, b->iov, n, hdr.sector * SECTOR, out_data, true))
-			status = VIRTIO_BLK_S_IOERR;
-		/* A driver that cannot flush gets write-through. */
-		else if (!flush_negotiated && fdatasync(b->fd))
-			status = VIRTIO_BLK_S_IOERR;
-		break;
-	case VIRTIO_BLK_T_FLUSH:
-		if (!b->read_only && fdatasync(b->fd))
-			status = VIRTIO_BLK_S_IOERR;
+		r->len = hdr.type == VIRTIO_BLK_T_IN ? c->in_len - 1 : c->out_len - HDR_BYTES;
+		if ((hdr.type == VIRTIO_BLK_T_OUT && b->read_only) || r->len % SECTOR ||
+		    !in_range(b, hdr.sector, r->len))
+			r->status = VIRTIO_BLK_S_IOERR;
+		else
+			r->offset = hdr.sector * SECTOR; /* in range: no overflow */
 		break;
 	case VIRTIO_BLK_T_GET_ID:
-		n = in_data < ID_BYTES ? in_data : ID_BYTES;
-		used += buf_to_iov(c->in, c->nin, 0, b->id, n);
+		r->len = c->in_len - 1 < ID_BYTES ? c->in_len - 1 : ID_BYTES;
 		break;
 	case VIRTIO_BLK_T_DISCARD:
 	case VIRTIO_BLK_T_WRITE_ZEROES:
-		status = discard(b, c, out_data, hdr.type == VIRTIO_BLK_T_WRITE_ZEROES);
+		r->len = c->out_len - HDR_BYTES;
+		break;
+	case VIRTIO_BLK_T_FLUSH:
 		break;
 	default:
-		status = VIRTIO_BLK_S_UNSUPP;
+		r->status = VIRTIO_BLK_S_UNSUPP;
+	}
+}
+
+/* The synchronous engine: every request, including each that fails. */
+static uint32_t execute_sync(struct blk *b, struct blk_req *r, bool flush_negotiated)
+{
+	const struct virtq_chain *c = r->chain;
+	uint32_t used = 1;
+	int n;
+
+	if (!r->status_byte)
+		return 0;
+	if (r->status != VIRTIO_BLK_S_OK)
+		goto done;
+	switch (r->type) {
+	case VIRTIO_BLK_T_IN:
+		n = iov_slice(c->in, c->nin, 0, r->len, b->iov);
+		if (blk_rw(b, b->iov, n, r->offset, r->len, false))
+			r->status = VIRTIO_BLK_S_IOERR;
+		else
+			used += r->len;
+		break;
+	case VIRTIO_BLK_T_OUT:
+		n = iov_slice(c->out, c->nout, HDR_BYTES, r->len, b->iov);
+		if (blk_rw(b, b->iov, n, r->offset, r->len, true))
+			r->status = VIRTIO_BLK_S_IOERR;
+		/* A driver that cannot flush gets write-through. */
+		else if (!flush_negotiated && fdatasync(b->fd))
+			r->status = VIRTIO_BLK_S_IOERR;
+		break;
+	case VIRTIO_BLK_T_FLUSH:
+		if (!b->read_only && fdatasync(b->fd))
+			r->status = VIRTIO_BLK_S_IOERR;
+		break;
+	case VIRTIO_BLK_T_GET_ID:
+		used += buf_to_iov(c->in, c->nin, 0, b->id, r->len);
+		break;
+	default: /* discard, write-zeroes */
+		r->status = discard(b, c, r->len, r->type == VIRTIO_BLK_T_WRITE_ZEROES);
 	}
 done:
-	buf_to_iov(c->in, c->nin, c->in_len - 1, &status, 1);
+	*r->status_byte = r->status;
 	return used;
+}
+
+uint32_t blk_handle(struct blk *b, struct virtq_chain *c, bool flush_negotiated)
+{
+	struct blk_req r;
+
+	parse_request(b, c, &r);
+	return execute_sync(b, &r, flush_negotiated);
 }
 
 /* io_uring engine -------------------------------------------------------- */
@@ -345,72 +396,46 @@ static struct blk_slot *free_slot(struct blk *b)
 	return NULL;
 }
 
-/* The status byte: the last byte of the writable buffers. */
-static uint8_t *status_byte(const struct virtq_chain *c)
-{
-	for (int i = c->nin - 1; i >= 0; i--)
-		if (c->in[i].iov_len)
-			return (uint8_t *)c->in[i].iov_base + c->in[i].iov_len - 1;
-	return NULL;
-}
-
 /*
  * Queues a well-formed read, write or flush on io_uring. Anything else,
  * and every request that must fail, takes the synchronous path, which owns
  * all the error handling. Returns false if it did not take the request.
  */
-static bool submit_async(struct blk *b, struct virtq_chain *c, bool flush_negotiated)
+static bool submit_async(struct blk *b, const struct blk_req *r, bool flush_negotiated)
 {
-	struct {
-		uint32_t type;
-		uint32_t reserved;
-		uint64_t sector;
-	} hdr;
-	struct blk_slot *slot = free_slot(b);
+	const struct virtq_chain *c = r->chain;
+	bool rw = r->type == VIRTIO_BLK_T_IN || r->type == VIRTIO_BLK_T_OUT;
 	struct io_uring_sqe *sqe;
-	size_t in_data, out_data;
+	struct blk_slot *slot;
 
-	if (!slot || c->in_len < 1 || c->in_len > UINT32_MAX ||
-	    iov_to_buf(c->out, c->nout, 0, &hdr, sizeof(hdr)) != sizeof(hdr))
+	if (r->status != VIRTIO_BLK_S_OK || !r->status_byte ||
+	    (rw && (!r->len || (r->type == VIRTIO_BLK_T_IN ? c->nin : c->nout) > SLOT_IOV)) ||
+	    (r->type == VIRTIO_BLK_T_OUT && !flush_negotiated) ||
+	    (!rw && (r->type != VIRTIO_BLK_T_FLUSH || b->read_only)))
 		return false;
-	in_data = c->in_len - 1;
-	out_data = c->out_len - sizeof(hdr);
-	slot->expect = 0;
-	slot->niov = 0;
-	slot->used = 1;
-	if (hdr.type == VIRTIO_BLK_T_IN) {
-		if (in_data % SECTOR || !in_data || !in_range(b, hdr.sector, in_data) ||
-		    c->nin > SLOT_IOV)
-			return false;
-		slot->niov = iov_slice(c->in, c->nin, 0, in_data, slot->iov);
-		slot->expect = in_data;
-		slot->used += in_data;
-	} else if (hdr.type == VIRTIO_BLK_T_OUT) {
-		if (b->read_only || !flush_negotiated || out_data % SECTOR || !out_data ||
-		    !in_range(b, hdr.sector, out_data) || c->nout > SLOT_IOV)
-			return false;
-		slot->niov = iov_slice(c->out, c->nout, sizeof(hdr), out_data, slot->iov);
-		slot->expect = out_data;
-	} else if (hdr.type != VIRTIO_BLK_T_FLUSH || b->read_only) {
-		return false;
-	}
-	sqe = io_uring_get_sqe(&b->ring);
+	slot = free_slot(b);
+	sqe = slot ? io_uring_get_sqe(&b->ring) : NULL;
 	if (!sqe)
 		return false;
-	if (hdr.type == VIRTIO_BLK_T_IN) {
-		io_uring_prep_readv(sqe, b->fd, slot->iov, slot->niov, hdr.sector * SECTOR);
-	} else if (hdr.type == VIRTIO_BLK_T_OUT) {
-		io_uring_prep_writev(sqe, b->fd, slot->iov, slot->niov, hdr.sector * SECTOR);
+	slot->write = r->type == VIRTIO_BLK_T_OUT;
+	slot->expect = rw ? r->len : 0;
+	slot->used = r->type == VIRTIO_BLK_T_IN ? 1 + r->len : 1;
+	slot->niov = 0;
+	if (r->type == VIRTIO_BLK_T_IN) {
+		slot->niov = iov_slice(c->in, c->nin, 0, r->len, slot->iov);
+		io_uring_prep_readv(sqe, b->fd, slot->iov, slot->niov, r->offset);
+	} else if (slot->write) {
+		slot->niov = iov_slice(c->out, c->nout, HDR_BYTES, r->len, slot->iov);
+		io_uring_prep_writev(sqe, b->fd, slot->iov, slot->niov, r->offset);
 	} else {
 		/* A flush covers every write completed before it: drain first. */
 		io_uring_prep_fsync(sqe, b->fd, IORING_FSYNC_DATASYNC);
 		sqe->flags |= IOSQE_IO_DRAIN;
 	}
 	io_uring_sqe_set_data(sqe, slot);
-	slot->offset = hdr.sector * SECTOR;
-	slot->write = hdr.type == VIRTIO_BLK_T_OUT;
+	slot->offset = r->offset;
 	slot->head = c->head;
-	slot->status = status_byte(c);
+	slot->status = r->status_byte;
 	slot->generation = b->generation;
 	slot->busy = true;
 	b->inflight++;
@@ -418,27 +443,25 @@ static bool submit_async(struct blk *b, struct virtq_chain *c, bool flush_negoti
 	return true;
 }
 
-static void count_request(struct blk *b, const struct virtq_chain *c)
+static void count_request(struct blk *b, const struct blk_req *r)
 {
-	uint32_t type;
-
-	if (iov_to_buf(c->out, c->nout, 0, &type, sizeof(type)) != sizeof(type) || !c->in_len) {
+	if (!r->status_byte || !r->has_header) {
 		b->invalid++;
-	} else if (type == VIRTIO_BLK_T_IN) {
+	} else if (r->type == VIRTIO_BLK_T_IN) {
 		b->reads++;
-		b->read_bytes += c->in_len - 1;
-	} else if (type == VIRTIO_BLK_T_OUT && c->out_len >= 16) {
+		b->read_bytes += r->len;
+	} else if (r->type == VIRTIO_BLK_T_OUT) {
 		b->writes++;
-		b->write_bytes += c->out_len - 16;
-	} else if (type == VIRTIO_BLK_T_FLUSH) {
+		b->write_bytes += r->len;
+	} else if (r->type == VIRTIO_BLK_T_FLUSH) {
 		b->flushes++;
 	}
 }
 
-static int blk_stats(struct virtio_dev *vdev, struct virtio_stat *s)
+static int blk_stats(struct virtio_dev *vdev, struct metric *s)
 {
 	struct blk *b = vdev->priv;
-	const struct virtio_stat v[] = {
+	const struct metric v[] = {
 		{ "read_count", b->reads },    { "read_bytes", b->read_bytes },
 		{ "write_count", b->writes },  { "write_bytes", b->write_bytes },
 		{ "flush_count", b->flushes }, { "invalid_reqs_count", b->invalid },
@@ -452,11 +475,13 @@ static uint32_t blk_request(struct virtio_dev *vdev, struct virtq_chain *chain)
 {
 	struct blk *b = vdev->priv;
 	bool flush = virtio_has_feature(vdev, VIRTIO_BLK_F_FLUSH);
+	struct blk_req r;
 
-	count_request(b, chain);
-	if (b->uring_ok && submit_async(b, chain, flush))
+	parse_request(b, chain, &r);
+	count_request(b, &r);
+	if (b->uring_ok && submit_async(b, &r, flush))
 		return VIRTIO_DEFERRED;
-	return blk_handle(b, chain, flush);
+	return execute_sync(b, &r, flush);
 }
 
 static bool blk_has_slot(struct virtio_dev *vdev)
@@ -522,11 +547,19 @@ static void blk_completions(struct virtio_dev *vdev)
 		blk_notify(vdev, 0);
 }
 
-static int blk_poll_fd(struct virtio_dev *vdev)
+static void blk_completions_ready(struct virtio_dev *vdev, struct virtio_watch *w)
+{
+	(void)w;
+	blk_completions(vdev);
+}
+
+static int blk_start(struct virtio_dev *vdev)
 {
 	struct blk *b = vdev->priv;
 
-	return b->uring_ok ? b->ring_event_fd : -1;
+	if (!b->uring_ok)
+		return 0;
+	return virtio_watch_fd(vdev, &b->completions, b->ring_event_fd, blk_completions_ready);
 }
 
 /* A reset must not let old requests complete into the new rings. */
@@ -581,12 +614,11 @@ static const struct virtio_dev_ops blk_ops = {
 	.device_id = VIRTIO_ID_BLOCK,
 	.io_role = ROLE_IO_BLK,
 	.num_queues = 1,
+	.start = blk_start,
 	.config_space = blk_config_space,
 	.queue_notify = blk_notify,
 	.reset = blk_reset,
 	.queue_reset = blk_queue_reset,
-	.poll_fd = blk_poll_fd,
-	.poll_ready = blk_completions,
 	.stats = blk_stats,
 	.metrics_group = "block",
 	.destroy = blk_destroy,

@@ -2,19 +2,19 @@
 /*
  * virtio-mmio transport, version 2 (virtio 1.2, 4.2.2). Queue notifies
  * arrive on ioeventfds and interrupts leave through an irqfd, so the data
- * path never exits to the vCPU thread; an I/O thread per device runs the
- * device model.
+ * path never exits to the vCPU thread; an I/O thread per device
+ * (virtio/device.c) runs the device model.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "security/seccomp.h"
 #include "util.h"
+#include "virtio/transport.h"
 #include "virtio/virtio.h"
 #include "vm.h"
 
@@ -53,136 +53,10 @@
 #define VIRTIO_VENDOR_ID 0x4e4d564b /* "KVMN" */
 #define VIRTIO_F_RING_RESET 40
 
-#define INT_USED_RING 1
-#define INT_CONFIG 2
-
-/* The I/O thread's epoll tags beyond the queues' own (0 .. VIRTIO_MAX_QUEUES - 1) */
-enum {
-	TAG_STOP = VIRTIO_MAX_QUEUES,
-	TAG_POLL,
-	TAG_RESET
-};
-
 static uint64_t offered_features(const struct virtio_dev *vdev)
 {
 	return vdev->features | 1ULL << VIRTIO_F_VERSION_1 | 1ULL << VIRTIO_F_RING_INDIRECT_DESC |
 	       1ULL << VIRTIO_F_RING_EVENT_IDX | 1ULL << VIRTIO_F_RING_RESET;
-}
-
-bool virtio_has_feature(const struct virtio_dev *vdev, unsigned int bit)
-{
-	return vdev->driver_features & (1ULL << bit);
-}
-
-static void raise_interrupt(struct virtio_dev *vdev, uint32_t why)
-{
-	uint64_t one = 1;
-
-	vdev->interrupt_status |= why;
-	if (vdev->irq_fd >= 0 && write(vdev->irq_fd, &one, sizeof(one)) < 0)
-		log_warn("%s: irqfd: %s", vdev->ops->name, strerror(errno));
-}
-
-void virtio_process_queue(struct virtio_dev *vdev, int queue, struct virtq_chain *chain,
-			  virtio_request_fn handle, bool (*may_continue)(struct virtio_dev *))
-{
-	struct virtq *q = &vdev->queues[queue];
-	bool pushed = false;
-
-	for (int turns = 0;; turns++) {
-		int r;
-
-		if (may_continue && !may_continue(vdev))
-			break;
-		if (turns == q->num) {
-			/* A ring's worth: let the I/O thread serve the rest first. */
-			virtio_notify_self(vdev, queue);
-			break;
-		}
-		r = virtq_pop(q, &vdev->vm->ram, chain);
-		if (r == VIRTQ_EMPTY) {
-			if (!virtq_arm_avail_event(q))
-				break;
-			continue;
-		}
-		if (r == VIRTQ_BROKEN) {
-			virtio_needs_reset(vdev, "avail ring index or head out of range");
-			return;
-		}
-		if (r == VIRTQ_BAD_CHAIN) {
-			/* Fail this request only; the queue and device go on. */
-			vdev->bad_chains++;
-			log_guest("%s: malformed descriptor chain (head %u) completed "
-				  "with length 0",
-				  vdev->ops->name, chain->head);
-			virtq_push(q, chain->head, 0);
-		} else {
-			uint32_t len = handle(vdev, chain);
-
-			if (len == VIRTIO_DEFERRED)
-				continue;
-			virtq_push(q, chain->head, len);
-		}
-		pushed = true;
-	}
-	if (pushed)
-		virtio_notify_used(vdev, queue);
-}
-
-void virtio_push(struct virtio_dev *vdev, int queue, uint16_t head, uint32_t len)
-{
-	virtq_push(&vdev->queues[queue], head, len);
-}
-
-void virtio_notify_used(struct virtio_dev *vdev, int queue)
-{
-	if (vdev->queues[queue].ready && virtq_should_notify(&vdev->queues[queue]))
-		raise_interrupt(vdev, INT_USED_RING);
-}
-
-void virtio_poll_enable(struct virtio_dev *vdev, bool on)
-{
-	struct epoll_event ev = { .events = on ? EPOLLIN : 0, .data.u32 = TAG_POLL };
-
-	if (vdev->poll_enabled != on &&
-	    epoll_ctl(vdev->epoll_fd, EPOLL_CTL_MOD, vdev->ops->poll_fd(vdev), &ev) == 0)
-		vdev->poll_enabled = on;
-}
-
-void virtio_mmio_pause(struct virtio_dev *vdev, bool pause)
-{
-	pthread_mutex_lock(&vdev->lock);
-	vdev->paused = pause;
-	if (!pause) {
-		/* Replayed through the I/O thread, which alone runs the model. */
-		for (int q = 0; q < VIRTIO_MAX_QUEUES; q++)
-			if (vdev->held_notifies & (1u << q))
-				virtio_notify_self(vdev, q);
-		if (vdev->poll_held)
-			virtio_poll_enable(vdev, true);
-		vdev->held_notifies = 0;
-		vdev->poll_held = false;
-	}
-	pthread_mutex_unlock(&vdev->lock);
-}
-
-void virtio_config_changed(struct virtio_dev *vdev)
-{
-	vdev->config_generation++;
-	if (vdev->status & VIRTIO_STATUS_DRIVER_OK)
-		raise_interrupt(vdev, INT_CONFIG);
-}
-
-void virtio_needs_reset(struct virtio_dev *vdev, const char *why)
-{
-	if (!(vdev->status & VIRTIO_STATUS_NEEDS_RESET))
-		log_guest("%s at 0x%llx: %s; the device needs a reset", vdev->ops->name,
-			  (unsigned long long)vdev->base, why);
-	vdev->status |= VIRTIO_STATUS_NEEDS_RESET;
-	for (int i = 0; i < VIRTIO_MAX_QUEUES; i++)
-		vdev->queues[i].ready = false;
-	if (vdev->status & VIRTIO_STATUS_DRIVER_OK)
-		raise_interrupt(vdev, INT_CONFIG);
 }
 
 #define RESET_DEVICE (1u << VIRTIO_MAX_QUEUES)
@@ -231,7 +105,7 @@ static void request_reset(struct virtio_dev *vdev, uint32_t what)
 }
 
 /* On the I/O thread, lock held: the resets the vCPUs asked for. */
-static void serve_resets(struct virtio_dev *vdev)
+void virtio_serve_resets(struct virtio_dev *vdev)
 {
 	uint64_t count;
 
@@ -314,14 +188,6 @@ static void replay_notifies(struct virtio_dev *vdev)
 	for (int q = 0; q < vdev->ops->num_queues && vdev->io_running; q++)
 		if (vdev->queues[q].ready)
 			virtio_notify_self(vdev, q);
-}
-
-void virtio_notify_self(struct virtio_dev *vdev, int queue)
-{
-	uint64_t one = 1;
-
-	if (write(vdev->notify_fd[queue], &one, sizeof(one)) < 0)
-		log_warn("%s: queue %d notify: %s", vdev->ops->name, queue, strerror(errno));
 }
 
 static void write_status(struct virtio_dev *vdev, uint32_t v)
@@ -468,67 +334,88 @@ void virtio_mmio_write(void *dev, uint64_t offset, const uint8_t *data, uint32_t
 	pthread_mutex_unlock(&vdev->lock);
 }
 
+/* The registers a snapshot keeps, by name in struct virtio_dev and its state. */
+/* clang-format off */
+#define TRANSPORT_REGS(X) \
+	X(status) X(queue_sel) X(device_features_sel) X(driver_features_sel) \
+	X(interrupt_status) X(config_generation) X(driver_features)
+/* clang-format on */
+
+void virtio_dev_save(struct virtio_dev *vdev, struct virtio_dev_state *st)
+{
+	memset(st, 0, sizeof(*st));
+	pthread_mutex_lock(&vdev->lock);
+#define SAVE_REG(field) st->field = vdev->field;
+	TRANSPORT_REGS(SAVE_REG)
+	for (int i = 0; i < VIRTIO_MAX_QUEUES; i++) {
+		const struct virtq *q = &vdev->queues[i];
+
+		st->queues[i] = (struct virtio_queue_state){
+			.num = q->num,
+			.last_avail = q->last_avail,
+			.used_idx = q->used_idx,
+			.ready = q->ready,
+			.event_idx = q->event_idx,
+			.desc_addr = q->desc_addr,
+			.avail_addr = q->avail_addr,
+			.used_addr = q->used_addr,
+		};
+	}
+	pthread_mutex_unlock(&vdev->lock);
+}
+
+static int restore_queue(struct virtio_dev *vdev, struct virtq *q,
+			 const struct virtio_queue_state *s)
+{
+	virtq_reset(q);
+	q->num = s->num;
+	q->event_idx = s->event_idx;
+	q->desc_addr = s->desc_addr;
+	q->avail_addr = s->avail_addr;
+	q->used_addr = s->used_addr;
+	if (!s->ready)
+		return 0;
+	if (virtq_activate(q, &vdev->vm->ram))
+		return -1;
+	q->last_avail = q->avail_seen = s->last_avail;
+	q->used_idx = s->used_idx;
+	return 0;
+}
+
+int virtio_dev_restore(struct virtio_dev *vdev, const struct virtio_dev_state *st)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&vdev->lock);
+	for (int i = vdev->ops->num_queues; i < VIRTIO_MAX_QUEUES; i++)
+		if (st->queues[i].ready)
+			ret = -1; /* a queue this device does not have */
+	if (st->driver_features & ~offered_features(vdev))
+		ret = -1;
+	if (ret)
+		goto out;
+#define LOAD_REG(field) vdev->field = st->field;
+	TRANSPORT_REGS(LOAD_REG)
+	for (int i = 0; i < VIRTIO_MAX_QUEUES && !ret; i++)
+		ret = restore_queue(vdev, &vdev->queues[i], &st->queues[i]);
+	/* Rings the driver filled before the snapshot are looked at again. */
+	if (!ret && (vdev->status & VIRTIO_STATUS_DRIVER_OK))
+		replay_notifies(vdev);
+out:
+	if (ret) {
+		log_error("%s: the snapshot's transport state does not fit this device or RAM",
+			  vdev->ops->name);
+		do_reset(vdev, RESET_DEVICE); /* as the driver's reset: nothing half-restored */
+	}
+	pthread_mutex_unlock(&vdev->lock);
+	return ret;
+}
+
 static const struct device_ops virtio_mmio_ops = {
 	.name = "virtio-mmio",
 	.read = virtio_mmio_read,
 	.write = virtio_mmio_write,
 };
-
-/* The I/O thread ends: it serves a last reset, so that no vCPU waits on. */
-static void *io_thread_exit(struct virtio_dev *vdev)
-{
-	pthread_mutex_lock(&vdev->lock);
-	serve_resets(vdev);
-	vdev->io_running = false;
-	pthread_cond_broadcast(&vdev->reset_done);
-	pthread_mutex_unlock(&vdev->lock);
-	return NULL;
-}
-
-static void *io_thread(void *arg)
-{
-	struct virtio_dev *vdev = arg;
-	struct epoll_event events[VIRTIO_MAX_QUEUES + 3];
-
-	if (seccomp_apply(vdev->ops->io_role)) {
-		vm_request_exit(vdev->vm, EXIT_HOST_ERROR);
-		return io_thread_exit(vdev);
-	}
-	for (;;) {
-		int n = epoll_wait(vdev->epoll_fd, events, ARRAY_SIZE(events), -1);
-
-		if (n < 0 && errno != EINTR) {
-			/* A device without its thread cannot serve even a reset: stop. */
-			log_error("%s: epoll_wait: %s", vdev->ops->name, strerror(errno));
-			vm_request_exit(vdev->vm, EXIT_HOST_ERROR);
-			return io_thread_exit(vdev);
-		}
-		for (int i = 0; i < n; i++) {
-			int tag = events[i].data.u32;
-			uint64_t count;
-
-			if (tag == TAG_STOP)
-				return io_thread_exit(vdev);
-			pthread_mutex_lock(&vdev->lock);
-			if (tag == TAG_RESET) {
-				serve_resets(vdev);
-			} else if (vdev->paused && tag == TAG_POLL) {
-				vdev->poll_held = true;
-				virtio_poll_enable(vdev, false);
-			} else if (vdev->paused) {
-				if (read(vdev->notify_fd[tag], &count, sizeof(count)) > 0)
-					vdev->held_notifies |= 1u << tag;
-			} else if (tag == TAG_POLL) {
-				vdev->ops->poll_ready(vdev);
-			} else if (read(vdev->notify_fd[tag], &count, sizeof(count)) > 0 &&
-				   vdev->queues[tag].ready &&
-				   (vdev->status & VIRTIO_STATUS_DRIVER_OK)) {
-				vdev->ops->queue_notify(vdev, tag);
-			}
-			pthread_mutex_unlock(&vdev->lock);
-		}
-	}
-}
 
 #ifdef KVMINI_FUZZ
 /* Fuzz builds have no KVM: the harness writes the notify eventfds itself. */
@@ -537,13 +424,6 @@ static void *io_thread(void *arg)
 #define vm_ioctl(vdev, request, arg) ioctl((vdev)->vm->kvm.vm_fd, request, arg)
 #endif
 
-static int watch(int epoll_fd, int fd, uint32_t tag)
-{
-	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = tag };
-
-	return epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev);
-}
-
 static int setup_eventfds(struct virtio_dev *vdev)
 {
 	struct kvm_irqfd irqfd = { .gsi = vdev->irq };
@@ -551,8 +431,7 @@ static int setup_eventfds(struct virtio_dev *vdev)
 	vdev->irq_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	vdev->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	vdev->reset_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	vdev->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-	if (vdev->irq_fd < 0 || vdev->stop_fd < 0 || vdev->reset_fd < 0 || vdev->epoll_fd < 0)
+	if (vdev->irq_fd < 0 || vdev->stop_fd < 0 || vdev->reset_fd < 0)
 		return -1;
 	irqfd.fd = vdev->irq_fd;
 	if (vm_ioctl(vdev, KVM_IRQFD, &irqfd) < 0)
@@ -569,17 +448,8 @@ static int setup_eventfds(struct virtio_dev *vdev)
 		if (vdev->notify_fd[i] < 0)
 			return -1;
 		ioev.fd = vdev->notify_fd[i];
-		if (vm_ioctl(vdev, KVM_IOEVENTFD, &ioev) < 0 ||
-		    watch(vdev->epoll_fd, vdev->notify_fd[i], i))
+		if (vm_ioctl(vdev, KVM_IOEVENTFD, &ioev) < 0)
 			return -1;
-	}
-	if (watch(vdev->epoll_fd, vdev->stop_fd, TAG_STOP) ||
-	    watch(vdev->epoll_fd, vdev->reset_fd, TAG_RESET))
-		return -1;
-	if (vdev->ops->poll_fd && vdev->ops->poll_fd(vdev) >= 0) {
-		if (watch(vdev->epoll_fd, vdev->ops->poll_fd(vdev), TAG_POLL))
-			return -1;
-		vdev->poll_enabled = true;
 	}
 	return 0;
 }
@@ -589,7 +459,7 @@ int virtio_mmio_add(struct vm *vm, const struct virtio_dev_ops *ops, const char 
 {
 	struct virtio_dev *vdev;
 	struct acpi_device acpi = { .hid = "LNRO0005", .mmio_len = VIRTIO_MMIO_SIZE };
-	int index = vm->nvirtio, err;
+	int index = vm->nvirtio;
 
 	vdev = index < MAX_VIRTIO_DEVICES ? vm_alloc_device(vm, sizeof(*vdev)) : NULL;
 	if (!vdev) {
@@ -609,7 +479,7 @@ int virtio_mmio_add(struct vm *vm, const struct virtio_dev_ops *ops, const char 
 	vdev->vm = vm;
 	vdev->base = VIRTIO_MMIO_BASE + index * VIRTIO_MMIO_SIZE;
 	vdev->irq = VIRTIO_IRQ_BASE + index;
-	vdev->irq_fd = vdev->stop_fd = vdev->reset_fd = vdev->epoll_fd = -1;
+	vdev->irq_fd = vdev->stop_fd = vdev->reset_fd = vdev->loop.epoll_fd = -1;
 	for (int i = 0; i < VIRTIO_MAX_QUEUES; i++)
 		vdev->notify_fd[i] = -1;
 	pthread_mutex_init(&vdev->lock, NULL);
@@ -629,32 +499,12 @@ int virtio_mmio_add(struct vm *vm, const struct virtio_dev_ops *ops, const char 
 	acpi.irq = vdev->irq;
 	if (vm_add_acpi_device(vm, &acpi))
 		return -1;
-	vdev->io_running = true;
-	err = pthread_create(&vdev->thread, NULL, io_thread, vdev);
-	if (err) {
-		vdev->io_running = false;
-		log_error("%s: starting I/O thread: %s", ops->name, strerror(err));
-		return -1;
-	}
-	vdev->thread_started = true;
-	{
-		char name[16];
-
-		snprintf(name, sizeof(name), "io-%s", ops->name + 7); /* skip "virtio-" */
-		pthread_setname_np(vdev->thread, name);
-	}
-	return 0;
+	return virtio_io_start(vdev);
 }
 
 void virtio_mmio_stop(struct virtio_dev *vdev)
 {
-	uint64_t one = 1;
-
-	if (vdev->thread_started) {
-		if (write(vdev->stop_fd, &one, sizeof(one)) == sizeof(one))
-			pthread_join(vdev->thread, NULL);
-		vdev->thread_started = false;
-	}
+	virtio_io_stop(vdev);
 	for (int i = 0; i < VIRTIO_MAX_QUEUES; i++)
 		if (vdev->notify_fd[i] >= 0)
 			close(vdev->notify_fd[i]);
@@ -664,8 +514,6 @@ void virtio_mmio_stop(struct virtio_dev *vdev)
 		close(vdev->stop_fd);
 	if (vdev->reset_fd >= 0)
 		close(vdev->reset_fd);
-	if (vdev->epoll_fd >= 0)
-		close(vdev->epoll_fd);
 	if (vdev->ops->destroy)
 		vdev->ops->destroy(vdev);
 }

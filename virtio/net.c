@@ -47,6 +47,7 @@
 
 struct net {
 	int tap_fd;
+	struct virtio_watch tap; /* off while RX has no buffers */
 	char ifname[IFNAMSIZ];
 	uint8_t mac[6];
 	uint16_t mtu;
@@ -67,7 +68,7 @@ static void link_down(struct virtio_dev *vdev, const char *why)
 		return;
 	log_warn("virtio-net %s: %s; link is down", n->ifname, why);
 	n->link_up = false;
-	virtio_poll_enable(vdev, false);
+	virtio_watch_arm(&n->tap, false);
 	virtio_config_changed(vdev);
 }
 
@@ -213,7 +214,7 @@ static void rx_pump(struct virtio_dev *vdev)
 
 	/* Not live: stop watching the tap until the transport replays a notify. */
 	if (!n->link_up || !vdev->queues[RXQ].ready || !(vdev->status & VIRTIO_STATUS_DRIVER_OK)) {
-		virtio_poll_enable(vdev, false);
+		virtio_watch_arm(&n->tap, false);
 		return;
 	}
 	if (!n->offloads_set)
@@ -238,7 +239,7 @@ static void rx_pump(struct virtio_dev *vdev)
 			if (virtq_arm_avail_event(&vdev->queues[RXQ]))
 				continue;
 			/* No buffers: stop polling until the driver refills. */
-			virtio_poll_enable(vdev, false);
+			virtio_watch_arm(&n->tap, false);
 			break;
 		}
 		pushed = true;
@@ -248,7 +249,7 @@ static void rx_pump(struct virtio_dev *vdev)
 	if (budget < 0 && n->pending)
 		virtio_notify_self(vdev, RXQ); /* budget spent, not starved */
 	if (!n->pending && n->link_up)
-		virtio_poll_enable(vdev, true);
+		virtio_watch_arm(&n->tap, true);
 }
 
 static void net_notify(struct virtio_dev *vdev, int queue)
@@ -263,18 +264,21 @@ static void net_notify(struct virtio_dev *vdev, int queue)
 		/* The driver refilled: resume receiving. */
 		rx_pump(vdev);
 		if (n->link_up && !n->pending)
-			virtio_poll_enable(vdev, true);
+			virtio_watch_arm(&n->tap, true);
 	}
 }
 
-static void net_tap_ready(struct virtio_dev *vdev)
+static void net_tap_ready(struct virtio_dev *vdev, struct virtio_watch *w)
 {
+	(void)w;
 	rx_pump(vdev);
 }
 
-static int net_poll_fd(struct virtio_dev *vdev)
+static int net_start(struct virtio_dev *vdev)
 {
-	return ((struct net *)vdev->priv)->tap_fd;
+	struct net *n = vdev->priv;
+
+	return virtio_watch_fd(vdev, &n->tap, n->tap_fd, net_tap_ready);
 }
 
 static void net_reset(struct virtio_dev *vdev)
@@ -297,10 +301,10 @@ static uint32_t net_config_space(struct virtio_dev *vdev, uint8_t *config)
 	return 12;
 }
 
-static int net_stats(struct virtio_dev *vdev, struct virtio_stat *s)
+static int net_stats(struct virtio_dev *vdev, struct metric *s)
 {
 	struct net *n = vdev->priv;
-	const struct virtio_stat v[] = {
+	const struct metric v[] = {
 		{ "rx_packets_count", n->rx_packets }, { "rx_bytes_count", n->rx_bytes },
 		{ "tx_packets_count", n->tx_packets }, { "tx_bytes_count", n->tx_bytes },
 		{ "rx_dropped_count", n->rx_dropped }, { "tx_dropped_count", n->tx_dropped },
@@ -326,11 +330,10 @@ static const struct virtio_dev_ops net_ops = {
 	.device_id = VIRTIO_ID_NET,
 	.io_role = ROLE_IO_NET,
 	.num_queues = 2,
+	.start = net_start,
 	.config_space = net_config_space,
 	.queue_notify = net_notify,
 	.reset = net_reset,
-	.poll_fd = net_poll_fd,
-	.poll_ready = net_tap_ready,
 	.stats = net_stats,
 	.metrics_group = "net",
 	.destroy = net_destroy,

@@ -2,13 +2,12 @@
 /*
  * virtio-rng (virtio 1.2, 5.4): entropy from getrandom(), through a token
  * bucket so a guest cannot make the host burn CPU on randomness. When the
- * bucket is dry the queue waits on a timerfd for the next refill.
+ * bucket is dry the queue waits on a timer for the next refill.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -21,7 +20,7 @@
 #define RNG_REFILL_MS 10
 
 struct rng {
-	int timer_fd;
+	struct virtio_watch timer; /* the bucket's next refill */
 	uint64_t tokens;
 	uint64_t last_ns;
 	bool waiting;
@@ -43,12 +42,11 @@ static void refill(struct rng *r)
 static bool rng_has_tokens(struct virtio_dev *vdev)
 {
 	struct rng *r = vdev->priv;
-	struct itimerspec in = { .it_value.tv_nsec = RNG_REFILL_MS * 1000000L };
 
 	refill(r);
 	if (r->tokens)
 		return true;
-	if (!r->waiting && timerfd_settime(r->timer_fd, 0, &in, NULL) == 0)
+	if (!r->waiting && !virtio_watch_timer_set(&r->timer, RNG_REFILL_MS * 1000000ULL))
 		r->waiting = true;
 	return false;
 }
@@ -84,29 +82,23 @@ static void rng_notify(struct virtio_dev *vdev, int queue)
 	virtio_process_queue(vdev, queue, &r->chain, rng_request, rng_has_tokens);
 }
 
-static int rng_poll_fd(struct virtio_dev *vdev)
-{
-	return ((struct rng *)vdev->priv)->timer_fd;
-}
-
-static void rng_timer(struct virtio_dev *vdev)
+static void rng_timer(struct virtio_dev *vdev, struct virtio_watch *w)
 {
 	struct rng *r = vdev->priv;
-	uint64_t expirations;
 
-	if (read(r->timer_fd, &expirations, sizeof(expirations)) < 0)
+	if (!event_drain(&w->ev))
 		return;
 	r->waiting = false;
 	if (vdev->queues[0].ready && (vdev->status & VIRTIO_STATUS_DRIVER_OK))
 		rng_notify(vdev, 0);
 }
 
-static int rng_stats(struct virtio_dev *vdev, struct virtio_stat *s)
+static int rng_stats(struct virtio_dev *vdev, struct metric *s)
 {
 	struct rng *r = vdev->priv;
 
-	s[0] = (struct virtio_stat){ "entropy_event_count", r->requests };
-	s[1] = (struct virtio_stat){ "entropy_bytes", r->bytes };
+	s[0] = (struct metric){ "entropy_event_count", r->requests };
+	s[1] = (struct metric){ "entropy_bytes", r->bytes };
 	return 2;
 }
 
@@ -114,10 +106,14 @@ static void rng_destroy(struct virtio_dev *vdev)
 {
 	struct rng *r = vdev->priv;
 
-	if (r) {
-		close(r->timer_fd);
-		free(r);
-	}
+	free(r);
+}
+
+static int rng_start(struct virtio_dev *vdev)
+{
+	struct rng *r = vdev->priv;
+
+	return virtio_watch_timer(vdev, &r->timer, rng_timer);
 }
 
 static const struct virtio_dev_ops rng_ops = {
@@ -125,9 +121,8 @@ static const struct virtio_dev_ops rng_ops = {
 	.device_id = VIRTIO_ID_RNG,
 	.io_role = ROLE_IO_RNG,
 	.num_queues = 1,
+	.start = rng_start,
 	.queue_notify = rng_notify,
-	.poll_fd = rng_poll_fd,
-	.poll_ready = rng_timer,
 	.stats = rng_stats,
 	.metrics_group = "entropy",
 	.destroy = rng_destroy,
@@ -139,12 +134,6 @@ int virtio_rng_add(struct vm *vm)
 
 	if (!r)
 		return -1;
-	r->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (r->timer_fd < 0) {
-		log_error("virtio-rng: timerfd: %s", strerror(errno));
-		free(r);
-		return -1;
-	}
 	r->tokens = RNG_BURST;
 	r->last_ns = now_ns();
 	return virtio_mmio_add(vm, &rng_ops, NULL, 0, r);

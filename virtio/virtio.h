@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "event.h"
 #include "security/seccomp.h"
 #include "virtio/queue.h"
 
@@ -27,45 +28,68 @@
 struct vm;
 struct virtio_dev;
 
-/* One counter of a device's metrics. */
-struct virtio_stat {
-	const char *name;
-	uint64_t value;
-};
-
-/* What a device model (blk, rng, ...) gives the transport. */
+/*
+ * The device contract: what a device model (blk, net, rng, vsock) gives
+ * the transport, and on which thread each op runs. Every op but start and
+ * destroy runs with vdev->lock held.
+ */
 struct virtio_dev_ops {
 	const char *name;
 	uint32_t device_id;
 	enum thread_role io_role; /* the seccomp list of the device's I/O thread */
 	uint16_t num_queues;
 	/*
-	 * The device's whole config space, written into @buf (room for
-	 * VIRTIO_MAX_CONFIG bytes); returns its length. The transport serves
-	 * the guest's reads from it, bounds-checked in one place.
+	 * Builder thread, before the I/O thread starts: registers the model's
+	 * own fds and timers (a tap, io_uring's eventfd, a refill timer) with
+	 * virtio_watch_fd() and virtio_watch_timer(). 0, or -1 after logging.
+	 */
+	int (*start)(struct virtio_dev *vdev);
+	/*
+	 * vCPU thread: the device's whole config space, written into @buf
+	 * (room for VIRTIO_MAX_CONFIG bytes); returns its length. The
+	 * transport serves the guest's reads from it, bounds-checked once.
 	 */
 	uint32_t (*config_space)(struct virtio_dev *vdev, uint8_t *buf);
-	/* Called on the device's I/O thread, with vdev->lock held. */
+	/* I/O thread: the driver notified @queue (live, and the device DRIVER_OK). */
 	void (*queue_notify)(struct virtio_dev *vdev, int queue);
 	/*
-	 * The driver reset the device (status 0), or one queue (QueueReset),
-	 * which may be NULL. Both run on the I/O thread, lock held, while the
-	 * vCPU that asked waits: work in flight must be finished or dropped
-	 * before they return, so that nothing lands in a re-armed ring.
+	 * I/O thread: the driver reset the device (status 0), or one queue
+	 * (QueueReset; may be NULL), while the vCPU that asked waits. Work in
+	 * flight must be finished or dropped before they return, so that
+	 * nothing lands in a re-armed ring.
 	 */
 	void (*reset)(struct virtio_dev *vdev);
 	void (*queue_reset)(struct virtio_dev *vdev, int queue);
-	/* An extra fd for the I/O thread to poll (a tap, a timer); -1 if none. */
-	int (*poll_fd)(struct virtio_dev *vdev);
-	void (*poll_ready)(struct virtio_dev *vdev);
 	/*
-	 * Fills up to VIRTIO_MAX_STATS counters for the metrics, named as in
-	 * Firecracker's; returns how many. Lock held.
+	 * Snapshots, with the VM paused: the model's state beyond the
+	 * transport's (virtio_dev_save() holds that), written into @buf of
+	 * @len bytes; returns the length used, or 0 if it does not fit.
+	 * restore takes it back on a model built from the same spec: 0 or -1.
+	 * NULL: the model keeps no state a snapshot needs.
 	 */
-	int (*stats)(struct virtio_dev *vdev, struct virtio_stat *stats);
+	size_t (*save)(struct virtio_dev *vdev, uint8_t *buf, size_t len);
+	int (*restore)(struct virtio_dev *vdev, const uint8_t *buf, size_t len);
+	/*
+	 * API thread: up to VIRTIO_MAX_STATS counters for the metrics, named
+	 * as in Firecracker's; returns how many.
+	 */
+	int (*stats)(struct virtio_dev *vdev, struct metric *stats);
 	const char *metrics_group; /* "block", "net", "entropy" */
 	/* Releases the model's host resources; the I/O thread has stopped. */
 	void (*destroy)(struct virtio_dev *vdev);
+};
+
+/*
+ * One of a model's own fds or timers, watched by its I/O thread. The
+ * callback runs there, lock held; while the VM is paused it is held back
+ * and runs after resume.
+ */
+struct virtio_watch {
+	struct event ev;
+	struct virtio_dev *vdev;
+	void (*fn)(struct virtio_dev *vdev, struct virtio_watch *w);
+	bool on; /* the model wants it watched */
+	struct virtio_watch *next;
 };
 
 /*
@@ -99,8 +123,10 @@ struct virtio_dev {
 
 	int irq_fd;
 	int notify_fd[VIRTIO_MAX_QUEUES];
-	int epoll_fd;
 	int stop_fd;
+	struct event_loop loop; /* the I/O thread's */
+	struct event notify_ev[VIRTIO_MAX_QUEUES], stop_ev, reset_ev;
+	struct virtio_watch *watches;
 	/*
 	 * Resets run on the I/O thread (its seccomp list allows what a model
 	 * needs to drop its work), handed over by the vCPU: RESET_DEVICE or
@@ -111,9 +137,7 @@ struct virtio_dev {
 	uint32_t reset_pending;
 	pthread_cond_t reset_done;
 	bool io_running;
-	bool poll_enabled;
 	bool paused;
-	bool poll_held; /* polling that a pause suspended */
 	uint32_t held_notifies; /* queues notified while paused */
 	pthread_t thread;
 	bool thread_started;
@@ -134,11 +158,42 @@ struct virtio_dev {
 int virtio_mmio_add(struct vm *vm, const struct virtio_dev_ops *ops, const char *id,
 		    uint64_t features, void *priv);
 void virtio_mmio_stop(struct virtio_dev *vdev);
+
+/* The transport's share of a snapshot: the registers and each queue's place. */
+struct virtio_queue_state {
+	uint16_t num, last_avail, used_idx;
+	bool ready, event_idx;
+	uint64_t desc_addr, avail_addr, used_addr;
+};
+struct virtio_dev_state {
+	uint32_t status, queue_sel, device_features_sel, driver_features_sel;
+	uint32_t interrupt_status, config_generation;
+	uint64_t driver_features;
+	struct virtio_queue_state queues[VIRTIO_MAX_QUEUES];
+};
+/*
+ * With the VM paused: the transport's state. A snapshot holds it next to
+ * what the model's ops->save wrote (the snapshot code calls both).
+ */
+void virtio_dev_save(struct virtio_dev *vdev, struct virtio_dev_state *st);
+/*
+ * Onto a device built from the same spec: a ready queue's rings are
+ * checked against guest RAM again, as when the driver set them, so a
+ * corrupt snapshot is refused (-1) instead of trusted. 0 on success.
+ */
+int virtio_dev_restore(struct virtio_dev *vdev, const struct virtio_dev_state *st);
+
+/* virtio/device.c: the I/O thread, and the helpers device models use. */
+
 /*
  * Stops (or restarts) the device model taking requests: notifies and
- * polled events that arrive while paused are held and replayed on resume.
+ * watched events that arrive while paused are held and replayed on resume.
  */
-void virtio_mmio_pause(struct virtio_dev *vdev, bool pause);
+void virtio_dev_pause(struct virtio_dev *vdev, bool pause);
+/* Registers the I/O thread's events, runs ops->start, starts the thread. */
+int virtio_io_start(struct virtio_dev *vdev);
+/* Stops the I/O thread and drops every watch. */
+void virtio_io_stop(struct virtio_dev *vdev);
 
 /*
  * For device models: pops every available chain of @queue and hands it to
@@ -154,8 +209,15 @@ void virtio_push(struct virtio_dev *vdev, int queue, uint16_t head, uint32_t len
 void virtio_notify_self(struct virtio_dev *vdev, int queue);
 void virtio_notify_used(struct virtio_dev *vdev, int queue);
 
-/* Starts or stops watching ops->poll_fd (e.g. a tap while RX has no buffers). */
-void virtio_poll_enable(struct virtio_dev *vdev, bool on);
+/* From ops->start: watch @fd for input, or a timer of the watch's own. 0 or -1. */
+int virtio_watch_fd(struct virtio_dev *vdev, struct virtio_watch *w, int fd,
+		    void (*fn)(struct virtio_dev *vdev, struct virtio_watch *w));
+int virtio_watch_timer(struct virtio_dev *vdev, struct virtio_watch *w,
+		       void (*fn)(struct virtio_dev *vdev, struct virtio_watch *w));
+/* Starts or stops watching (e.g. a tap while RX has no buffers). */
+void virtio_watch_arm(struct virtio_watch *w, bool on);
+/* A timer fires once, @ns from now; 0, or -1 when it will not. */
+int virtio_watch_timer_set(struct virtio_watch *w, uint64_t ns);
 /* Device config changed (e.g. link status): bump the generation, interrupt. */
 void virtio_config_changed(struct virtio_dev *vdev);
 

@@ -77,12 +77,19 @@ struct conn {
 	bool guest_shut_send, guest_shut_rcv, host_eof, shut_wr_pending;
 	/* Control packets owed to the guest. */
 	bool need_request, need_response, need_credit, need_shutdown, need_rst;
-	uint32_t events; /* what the epoll set watches now */
+	struct event ev; /* in the connections' loop while it watches something */
 };
 
 struct vsock {
 	struct vsock_config config;
-	int listen_fd, epoll_fd;
+	int listen_fd;
+	/*
+	 * The listening socket and the connections: one loop, nested in the
+	 * I/O thread's as one watch, so that RX starvation gates them all.
+	 */
+	struct event_loop conns_loop;
+	struct event listen_ev;
+	struct virtio_watch conns_watch;
 	struct conn conns[MAX_CONNS];
 	/*
 	 * Each connection's BUF_ALLOC bytes, reserved up front: the I/O thread
@@ -116,23 +123,22 @@ static bool wants_data(const struct conn *c)
  * socket it has no use for leaves the set: epoll reports a hang-up even
  * with no events asked, and that would spin the I/O thread.
  */
+static void conn_ready(struct event *ev, uint32_t events);
+
 static void update_events(struct vsock *v, struct conn *c)
 {
 	uint32_t events = 0;
-	struct epoll_event ev = { .data.u32 = c - v->conns };
 
 	if (c->state == CONN_HANDSHAKE || wants_data(c))
 		events |= EPOLLIN;
 	if (c->pending_len)
 		events |= EPOLLOUT;
-	if (events == c->events)
-		return;
-	ev.events = events;
 	if (!events)
-		epoll_ctl(v->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
-	else
-		epoll_ctl(v->epoll_fd, c->events ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, c->fd, &ev);
-	c->events = events;
+		event_del(&c->ev);
+	else if (!c->ev.loop)
+		event_add(&v->conns_loop, &c->ev, c->fd, events, conn_ready, v);
+	else if (events != c->ev.events)
+		event_set(&c->ev, events);
 }
 
 static struct conn *new_conn(struct vsock *v, int fd)
@@ -152,10 +158,9 @@ static struct conn *new_conn(struct vsock *v, int fd)
 	return NULL;
 }
 
-static void free_conn(struct vsock *v, struct conn *c)
+static void free_conn(struct conn *c)
 {
-	if (c->events)
-		epoll_ctl(v->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
+	event_del(&c->ev);
 	close(c->fd);
 	madvise(c->pending, BUF_ALLOC, MADV_DONTNEED); /* back to the host */
 	c->state = CONN_FREE;
@@ -311,7 +316,7 @@ static uint32_t tx_request(struct virtio_dev *vdev, struct virtq_chain *chain)
 		flush_pending(v, c);
 		break;
 	case OP_RST:
-		free_conn(v, c);
+		free_conn(c);
 		return 0;
 	case OP_SHUTDOWN:
 		guest_shutdown(v, c, h.flags);
@@ -402,7 +407,7 @@ static void rx_pump(struct virtio_dev *vdev)
 
 	/* Not live: nothing to watch until the transport replays a notify. */
 	if (!q->ready || !(vdev->status & VIRTIO_STATUS_DRIVER_OK)) {
-		virtio_poll_enable(vdev, false);
+		virtio_watch_arm(&v->conns_watch, false);
 		return;
 	}
 	v->rx_starved = false;
@@ -463,7 +468,7 @@ static void rx_pump(struct virtio_dev *vdev)
 			v->rx_bytes += len;
 			pushed = progress = true;
 			if (c && h.op == OP_RST)
-				free_conn(v, c);
+				free_conn(c);
 			else if (c)
 				update_events(v, c);
 		}
@@ -474,7 +479,7 @@ out:
 	if (pushed)
 		virtio_notify_used(vdev, RXQ);
 	/* Without RX buffers, sockets are not worth watching until a refill. */
-	virtio_poll_enable(vdev, !v->rx_starved);
+	virtio_watch_arm(&v->conns_watch, !v->rx_starved);
 }
 
 static void accept_host(struct vsock *v)
@@ -525,27 +530,33 @@ static void handshake(struct vsock *v, struct conn *c)
 		update_events(v, c);
 		return;
 	}
-	free_conn(v, c); /* not the protocol */
+	free_conn(c); /* not the protocol */
 }
 
-static void vsock_ready(struct virtio_dev *vdev)
+static void conn_ready(struct event *ev, uint32_t events)
+{
+	struct vsock *v = ev->ctx;
+	struct conn *c = container_of(ev, struct conn, ev);
+
+	if (c->state == CONN_HANDSHAKE)
+		handshake(v, c);
+	else if (c->state != CONN_FREE && (events & EPOLLOUT))
+		flush_pending(v, c);
+}
+
+static void listen_ready(struct event *ev, uint32_t events)
+{
+	(void)events;
+	accept_host(ev->ctx);
+}
+
+/* Sockets are ready: accepts, handshakes and writes, then data for the guest. */
+static void vsock_ready(struct virtio_dev *vdev, struct virtio_watch *w)
 {
 	struct vsock *v = vdev->priv;
-	struct epoll_event events[MAX_CONNS + 1];
-	int n = epoll_wait(v->epoll_fd, events, ARRAY_SIZE(events), 0);
 
-	for (int i = 0; i < n; i++) {
-		uint32_t tag = events[i].data.u32;
-		struct conn *c = tag < MAX_CONNS ? &v->conns[tag] : NULL;
-
-		if (!c) {
-			accept_host(v);
-		} else if (c->state == CONN_HANDSHAKE) {
-			handshake(v, c);
-		} else if (c->state != CONN_FREE && (events[i].events & EPOLLOUT)) {
-			flush_pending(v, c);
-		}
-	}
+	(void)w;
+	event_loop_run_once(&v->conns_loop, 0);
 	rx_pump(vdev);
 }
 
@@ -566,7 +577,7 @@ static void vsock_reset(struct virtio_dev *vdev)
 
 	for (int i = 0; i < MAX_CONNS; i++)
 		if (v->conns[i].state != CONN_FREE)
-			free_conn(v, &v->conns[i]);
+			free_conn(&v->conns[i]);
 	v->norphans = 0;
 }
 
@@ -578,15 +589,17 @@ static uint32_t vsock_config_space(struct virtio_dev *vdev, uint8_t *config)
 	return 8;
 }
 
-static int vsock_poll_fd(struct virtio_dev *vdev)
-{
-	return ((struct vsock *)vdev->priv)->epoll_fd;
-}
-
-static int vsock_stats(struct virtio_dev *vdev, struct virtio_stat *s)
+static int vsock_start(struct virtio_dev *vdev)
 {
 	struct vsock *v = vdev->priv;
-	const struct virtio_stat val[] = {
+
+	return virtio_watch_fd(vdev, &v->conns_watch, v->conns_loop.epoll_fd, vsock_ready);
+}
+
+static int vsock_stats(struct virtio_dev *vdev, struct metric *s)
+{
+	struct vsock *v = vdev->priv;
+	const struct metric val[] = {
 		{ "rx_packets_count", v->rx_packets }, { "rx_bytes_count", v->rx_bytes },
 		{ "tx_packets_count", v->tx_packets }, { "tx_bytes_count", v->tx_bytes },
 		{ "conns_added", v->conns_opened },    { "bad_packets_count", v->bad_packets },
@@ -607,8 +620,7 @@ static void vsock_destroy(struct virtio_dev *vdev)
 		close(v->listen_fd);
 		unlink(v->config.uds);
 	}
-	if (v->epoll_fd >= 0)
-		close(v->epoll_fd);
+	event_loop_close(&v->conns_loop);
 	munmap(v->buffers, (size_t)MAX_CONNS * BUF_ALLOC);
 	free(v);
 	vdev->priv = NULL;
@@ -619,11 +631,10 @@ static const struct virtio_dev_ops vsock_ops = {
 	.device_id = VIRTIO_ID_VSOCK,
 	.io_role = ROLE_IO_VSOCK,
 	.num_queues = 3, /* rx, tx, event (kept for the transport reset a restore sends) */
+	.start = vsock_start,
 	.config_space = vsock_config_space,
 	.queue_notify = vsock_notify,
 	.reset = vsock_reset,
-	.poll_fd = vsock_poll_fd,
-	.poll_ready = vsock_ready,
 	.stats = vsock_stats,
 	.metrics_group = "vsock",
 	.destroy = vsock_destroy,
@@ -632,25 +643,25 @@ static const struct virtio_dev_ops vsock_ops = {
 int virtio_vsock_add(struct vm *vm, const struct vsock_config *config)
 {
 	struct vsock *v = calloc(1, sizeof(*v));
-	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = MAX_CONNS };
+	int loop;
 
 	if (!v)
 		return -1;
 	v->config = *config;
 	v->next_host_port = FIRST_HOST_PORT;
-	v->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	loop = event_loop_init(&v->conns_loop);
 	v->listen_fd = unix_listen(config->uds, "--vsock uds=");
 	v->buffers = mmap(NULL, (size_t)MAX_CONNS * BUF_ALLOC, PROT_READ | PROT_WRITE,
 			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (v->buffers == MAP_FAILED || v->epoll_fd < 0 || v->listen_fd < 0 ||
-	    epoll_ctl(v->epoll_fd, EPOLL_CTL_ADD, v->listen_fd, &ev) < 0) {
+	if (v->buffers == MAP_FAILED || loop < 0 || v->listen_fd < 0 ||
+	    event_add(&v->conns_loop, &v->listen_ev, v->listen_fd, EPOLLIN, listen_ready, v) < 0) {
 		if (v->listen_fd >= 0) {
 			log_error("--vsock uds=%s: %s", config->uds, strerror(errno));
 			close(v->listen_fd);
 			unlink(config->uds);
 		}
-		if (v->epoll_fd >= 0)
-			close(v->epoll_fd);
+		if (loop == 0)
+			event_loop_close(&v->conns_loop);
 		if (v->buffers != MAP_FAILED)
 			munmap(v->buffers, (size_t)MAX_CONNS * BUF_ALLOC);
 		free(v);

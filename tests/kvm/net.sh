@@ -64,7 +64,7 @@ fi
 name="bad input: --net with a malformed spec"
 run_vmm "$WORK/out" "$WORK/err" 10 "$KVMINI" run --debug-exit --kernel "$PROBES/probe.elf" \
 	--net tap=x,mac=01:00:00:00:00:01
-if [ "$rc" = 2 ] && grep -q "cannot parse 'mac=01:00:00:00:00:01'" "$WORK/err"; then
+if [ "$rc" = 2 ] && grep -q "guest_mac' is not a unicast MAC address" "$WORK/err"; then
 	pass "$name"
 else
 	fail "$name" "exit status $rc" "$WORK/err"

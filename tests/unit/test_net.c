@@ -68,7 +68,7 @@ static int net_setup(void **state)
 	f->vdev.ops = &net_ops;
 	f->vdev.priv = &f->net;
 	f->vdev.vm = &f->vm;
-	f->vdev.irq_fd = f->vdev.epoll_fd = -1;
+	f->vdev.irq_fd = f->vdev.loop.epoll_fd = -1;
 	f->vdev.features = NET_FEATURES;
 	f->vdev.driver_features = 1ULL << F_MRG_RXBUF | 1ULL << VIRTIO_F_VERSION_1;
 	f->vdev.status = VIRTIO_STATUS_DRIVER_OK;
@@ -115,7 +115,7 @@ static void bad_chain_mid_frame_completes_each_once(void **state)
 	offer(f, 0);
 	offer(f, 1);
 	assert_int_equal(send(f->peer, frame, sizeof(frame), 0), (ssize_t)sizeof(frame));
-	net_tap_ready(&f->vdev);
+	net_tap_ready(&f->vdev, NULL);
 	assert_int_equal(used_idx(f), 0); /* nothing placed, nothing completed */
 
 	offer(f, 2);
@@ -140,7 +140,7 @@ static void lone_bad_chain_completes_once(void **state)
 	put_desc(f, 2, DATA + 0x1000, 1000);
 	offer(f, 1);
 	assert_int_equal(send(f->peer, frame, sizeof(frame), 0), (ssize_t)sizeof(frame));
-	net_tap_ready(&f->vdev);
+	net_tap_ready(&f->vdev, NULL);
 	assert_int_equal(used_idx(f), 1);
 	offer(f, 2);
 	net_notify(&f->vdev, RXQ);

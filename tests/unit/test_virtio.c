@@ -438,6 +438,33 @@ static void mmio_registers_and_state_machine(void **state)
 	/* a notify for a not-ready queue is ignored */
 	set(v, 0x050, 1);
 	set(v, 0x050, 1000);
+	/* the transport's snapshot: onto a fresh device, the same registers */
+	{
+		struct virtio_dev *w = calloc(1, sizeof(*w));
+		struct virtio_dev_state st;
+
+		*w = (struct virtio_dev){ .vm = vm, .ops = &test_ops, .features = 1ULL << 5 };
+		pthread_mutex_init(&w->lock, NULL);
+		v->queues[0].last_avail = 3;
+		v->queues[0].used_idx = 2;
+		virtio_dev_save(v, &st);
+		assert_int_equal(virtio_dev_restore(w, &st), 0);
+		for (uint64_t off = 0; off < 0x100; off += 4)
+			assert_int_equal(reg(w, off), reg(v, off));
+		assert_int_equal(w->queues[0].last_avail, 3);
+		assert_int_equal(w->queues[0].used_idx, 2);
+		assert_true(w->queues[0].ready && w->queues[0].desc != NULL);
+		/* a corrupt snapshot is refused, not trusted: a queue the device lacks */
+		st.queues[3].ready = true;
+		assert_int_equal(virtio_dev_restore(w, &st), -1);
+		st.queues[3].ready = false;
+		/* or rings outside RAM */
+		st.queues[0].desc_addr = f->ram.size;
+		assert_int_equal(virtio_dev_restore(w, &st), -1);
+		assert_false(w->queues[0].ready);
+		assert_int_equal(reg(w, 0x070), 0);
+		free(w);
+	}
 	/* status 0 resets everything */
 	set(v, 0x070, 0);
 	assert_int_equal(reg(v, 0x070), 0);

@@ -18,7 +18,8 @@ void free_fake_ram(struct guest_ram *ram);
 	X(util)        \
 	X(bus)         \
 	X(boot)        \
-	X(acpi) X(cpuid) X(serial) X(cli) X(console) X(virtio) X(net) X(mptable) X(api) X(spec)
+	X(acpi)        \
+	X(cpuid) X(serial) X(cli) X(console) X(virtio) X(net) X(mptable) X(api) X(spec) X(event)
 #define DECLARE_GROUP(name) int run_##name##_tests(void);
 UNIT_GROUPS(DECLARE_GROUP)
 
