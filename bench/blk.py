@@ -99,6 +99,7 @@ def main():
     run_in_bed_if_asked()
     ap = argparse.ArgumentParser()
     ap.add_argument("--scale", type=int, default=10)
+    ap.add_argument("--kvmini", default="./kvmini")
     ap.add_argument("--size-mib", type=int, default=256)
     ap.add_argument("--no-fio", action="store_true")
     args = ap.parse_args()
@@ -111,7 +112,7 @@ def main():
         with open(path, "wb") as f:
             for _ in range(args.size_mib):
                 f.write(os.urandom(1 << 20))
-        runs = {"kvmini": run_vmm(["./kvmini", "run", "--debug-exit", "--memory", "512M",
+        runs = {"kvmini": run_vmm([args.kvmini, "run", "--debug-exit", "--memory", "512M",
                                    "--kernel", probe, "--disk", f"path={path}", "--cmdline", cmdline])}
         if shutil.which("qemu-system-x86_64"):
             runs["qemu"] = run_vmm([

@@ -100,12 +100,13 @@ def main():
         return
     ap = argparse.ArgumentParser()
     ap.add_argument("--scale", type=int, default=10)
+    ap.add_argument("--kvmini", default="./kvmini")
     ap.add_argument("--flood", type=int, default=200000)
     args = ap.parse_args()
     probe = "build/probe/probe.elf"
     cmdline = f"probe.mem=128 probe.virtio=1 probe.net-bench={args.scale} probe.end=1"
     vmms = {
-        "kvmini": ["./kvmini", "run", "--debug-exit", "--memory", "128M", "--kernel", probe,
+        "kvmini": [args.kvmini, "run", "--debug-exit", "--memory", "128M", "--kernel", probe,
                    "--net", "tap=tap0", "--cmdline", cmdline],
         "qemu": ["qemu-system-x86_64", "-M", "microvm,accel=kvm", "-m", "128", "-nodefaults",
                  "-no-user-config", "-nographic", "-serial", "stdio", "-name",

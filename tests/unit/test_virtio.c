@@ -378,6 +378,35 @@ static void set(struct virtio_dev *v, uint64_t off, uint32_t val)
 	virtio_mmio_write(v, off, d, 4);
 }
 
+/* A device whose driver negotiated features and made queue 0 live. */
+static struct virtio_dev *live_device(struct fixture *f, struct vm *vm)
+{
+	struct virtio_dev *v = calloc(1, sizeof(*v));
+
+	vm->ram = f->ram;
+	v->vm = vm;
+	v->ops = &test_ops;
+	v->features = 1ULL << 5;
+	v->irq_fd = -1;
+	for (int i = 0; i < VIRTIO_MAX_QUEUES; i++)
+		v->notify_fd[i] = -1;
+	pthread_mutex_init(&v->lock, NULL);
+	set(v, 0x070, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+	set(v, 0x024, 1);
+	set(v, 0x020, 1);
+	set(v, 0x024, 0);
+	set(v, 0x020, (1U << 5) | (1U << VIRTIO_F_RING_EVENT_IDX));
+	set(v, 0x070, 0x0b);
+	set(v, 0x030, 0);
+	set(v, 0x038, NUM);
+	set(v, 0x080, DESC);
+	set(v, 0x090, AVAIL);
+	set(v, 0x0a0, USED);
+	set(v, 0x044, 1);
+	set(v, 0x070, 0x0f);
+	return v;
+}
+
 static void mmio_registers_and_state_machine(void **state)
 {
 	struct fixture *f = *state;
@@ -438,38 +467,45 @@ static void mmio_registers_and_state_machine(void **state)
 	/* a notify for a not-ready queue is ignored */
 	set(v, 0x050, 1);
 	set(v, 0x050, 1000);
-	/* the transport's snapshot: onto a fresh device, the same registers */
-	{
-		struct virtio_dev *w = calloc(1, sizeof(*w));
-		struct virtio_dev_state st;
-
-		*w = (struct virtio_dev){ .vm = vm, .ops = &test_ops, .features = 1ULL << 5 };
-		pthread_mutex_init(&w->lock, NULL);
-		v->queues[0].last_avail = 3;
-		v->queues[0].used_idx = 2;
-		virtio_dev_save(v, &st);
-		assert_int_equal(virtio_dev_restore(w, &st), 0);
-		for (uint64_t off = 0; off < 0x100; off += 4)
-			assert_int_equal(reg(w, off), reg(v, off));
-		assert_int_equal(w->queues[0].last_avail, 3);
-		assert_int_equal(w->queues[0].used_idx, 2);
-		assert_true(w->queues[0].ready && w->queues[0].desc != NULL);
-		/* a corrupt snapshot is refused, not trusted: a queue the device lacks */
-		st.queues[3].ready = true;
-		assert_int_equal(virtio_dev_restore(w, &st), -1);
-		st.queues[3].ready = false;
-		/* or rings outside RAM */
-		st.queues[0].desc_addr = f->ram.size;
-		assert_int_equal(virtio_dev_restore(w, &st), -1);
-		assert_false(w->queues[0].ready);
-		assert_int_equal(reg(w, 0x070), 0);
-		free(w);
-	}
 	/* status 0 resets everything */
 	set(v, 0x070, 0);
 	assert_int_equal(reg(v, 0x070), 0);
 	assert_false(v->queues[0].ready);
 	assert_int_equal(v->driver_features, 0);
+	free(v);
+	free(vm);
+}
+
+/* The transport's snapshot: onto a fresh device, the same registers. */
+static void mmio_state_saves_and_restores(void **state)
+{
+	struct fixture *f = *state;
+	struct vm *vm = calloc(1, sizeof(*vm));
+	struct virtio_dev *v = live_device(f, vm);
+	struct virtio_dev *w = calloc(1, sizeof(*w));
+	struct virtio_dev_state st;
+
+	*w = (struct virtio_dev){ .vm = vm, .ops = &test_ops, .features = 1ULL << 5 };
+	pthread_mutex_init(&w->lock, NULL);
+	v->queues[0].last_avail = 3;
+	v->queues[0].used_idx = 2;
+	virtio_dev_save(v, &st);
+	assert_int_equal(virtio_dev_restore(w, &st), 0);
+	for (uint64_t off = 0; off < 0x100; off += 4)
+		assert_int_equal(reg(w, off), reg(v, off));
+	assert_int_equal(w->queues[0].last_avail, 3);
+	assert_int_equal(w->queues[0].used_idx, 2);
+	assert_true(w->queues[0].ready && w->queues[0].desc != NULL);
+	/* a corrupt snapshot is refused, not trusted: a queue the device lacks */
+	st.queues[3].ready = true;
+	assert_int_equal(virtio_dev_restore(w, &st), -1);
+	st.queues[3].ready = false;
+	/* or rings outside RAM */
+	st.queues[0].desc_addr = f->ram.size;
+	assert_int_equal(virtio_dev_restore(w, &st), -1);
+	assert_false(w->queues[0].ready);
+	assert_int_equal(reg(w, 0x070), 0);
+	free(w);
 	free(v);
 	free(vm);
 }
@@ -486,6 +522,7 @@ int run_virtio_tests(void)
 		cmocka_unit_test(blk_read_write_flush),
 		cmocka_unit_test(blk_rejects_bad_requests),
 		cmocka_unit_test_setup_teardown(mmio_registers_and_state_machine, setup, teardown),
+		cmocka_unit_test_setup_teardown(mmio_state_saves_and_restores, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("virtio", tests, NULL, NULL);
 }
